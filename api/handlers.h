@@ -1,0 +1,22 @@
+/*
+ * handlers.h — the endpoint handlers named in the route table.
+ */
+#ifndef LS_HANDLERS_H
+#define LS_HANDLERS_H
+
+#include "server.h"
+
+/* api/h_system.c */
+ls_status api_h_healthz(api_request *rq);
+ls_status api_h_metrics(api_request *rq);
+ls_status api_h_openapi(api_request *rq);
+ls_status api_h_me(api_request *rq);
+
+/* api/h_units.c */
+ls_status api_h_units_list(api_request *rq);
+ls_status api_h_unit_get(api_request *rq);
+ls_status api_h_units_locate(api_request *rq);
+ls_status api_h_units_locate_many(api_request *rq);
+ls_status api_h_carriers(api_request *rq);
+
+#endif

@@ -1,0 +1,95 @@
+/*
+ * router.c — the route table and the matcher; see router.h.
+ */
+#include "router.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "auth.h"
+#include "handlers.h"
+
+const api_route api_routes[] = {
+    {"GET", "/healthz", api_h_healthz, 0, 0},
+    {"GET", "/metrics", api_h_metrics, ROLE_MINISTRY, 0},
+    {"GET", "/openapi.json", api_h_openapi, 0, 0},
+    {"GET", "/v1/me", api_h_me, ROLE_ANY, 0},
+    {"GET", "/v1/units", api_h_units_list, 0, 0},
+    {"GET", "/v1/units/locate", api_h_units_locate, 0, 0},
+    {"POST", "/v1/units/locate", api_h_units_locate_many, 0, 0},
+    {"GET", "/v1/units/{code}", api_h_unit_get, 0, 0},
+    {"GET", "/v1/carriers", api_h_carriers, 0, 0},
+};
+const int api_nroutes = (int)LS_ARRAY_LEN(api_routes);
+
+int api_route_index(const api_route *r)
+{
+    return r ? (int)(r - api_routes) : -1;
+}
+
+/* Matches one pattern; 1 with params filled, 0 when it does not match. */
+static int match(arena *a, const char *pattern, const char *path, const char **params)
+{
+    int np = 0;
+    const char *p = pattern, *q = path;
+    while (*p && *q) {
+        if (*p != '/' || *q != '/')
+            return 0;
+        p++;
+        q++;
+        const char *pe = strchr(p, '/');
+        const char *qe = strchr(q, '/');
+        size_t pl = pe ? (size_t)(pe - p) : strlen(p);
+        size_t ql = qe ? (size_t)(qe - q) : strlen(q);
+        if (pl >= 2 && p[0] == '{' && p[pl - 1] == '}') {
+            if (ql == 0 || np >= API_MAX_PARAMS)
+                return 0;
+            if (params) {
+                params[np] = arena_strndup(a, q, ql); /* MHD has percent-decoded the path */
+                if (!params[np])
+                    return 0;
+            }
+            np++;
+        } else if (pl != ql || strncmp(p, q, pl) != 0) {
+            return 0;
+        }
+        p += pl;
+        q += ql;
+    }
+    return *p == '\0' && *q == '\0';
+}
+
+ls_status api_route_match(arena *a, const char *method, const char *path, const api_route **out,
+                          const char **params, char *allow, size_t allowlen)
+{
+    *out = NULL;
+    if (allowlen)
+        *allow = '\0';
+    int path_found = 0;
+    int is_head = strcmp(method, "HEAD") == 0;
+    for (int i = 0; i < api_nroutes; i++) {
+        const api_route *r = &api_routes[i];
+        if (!match(a, r->pattern, path, NULL))
+            continue;
+        path_found = 1;
+        if (strcmp(r->method, method) == 0 || (is_head && strcmp(r->method, "GET") == 0)) {
+            match(a, r->pattern, path, params);
+            *out = r;
+            return LS_OK;
+        }
+    }
+    if (!path_found)
+        return LS_ENOTFOUND;
+    size_t used = 0;
+    for (int i = 0; i < api_nroutes; i++) {
+        const api_route *r = &api_routes[i];
+        if (!match(a, r->pattern, path, NULL) || (allow && strstr(allow, r->method)))
+            continue;
+        int n = snprintf(allow + used, allowlen - used, "%s%s%s", used ? ", " : "", r->method,
+                         strcmp(r->method, "GET") == 0 ? ", HEAD" : "");
+        if (n < 0 || (size_t)n >= allowlen - used)
+            break;
+        used += (size_t)n;
+    }
+    return LS_EMETHOD;
+}
