@@ -38,6 +38,15 @@ else
   OPT := -O1 -g
 endif
 
+# `make V=1` shows the full compiler lines.
+ifeq ($(V),1)
+  Q :=
+  say = @true
+else
+  Q := @
+  say = @printf '  %-6s %s\n'
+endif
+
 CFLAGS_ALL = $(WARN) $(OPT) $(SAN) -MMD -MP -pthread $(PKG_CFLAGS) -I. -I$(BUILD)/gen
 LDLIBS_ALL = $(PKG_LIBS) -lpthread -lm
 
@@ -58,29 +67,35 @@ all: $(BUILD)/lomsong
 
 $(BUILD)/tools/embed: tools/embed.c
 	@mkdir -p $(dir $@)
-	$(CC) -O1 -o $@ $<
+	$(Q)$(CC) -O1 -o $@ $<
 
 $(BUILD)/gen/migrations.c: $(MIGRATIONS) $(BUILD)/tools/embed
 	@mkdir -p $(dir $@)
-	$(BUILD)/tools/embed embedded_migrations $@ $(MIGRATIONS)
+	$(say) EMBED $@
+	$(Q)$(BUILD)/tools/embed embedded_migrations $@ $(MIGRATIONS)
 
 $(BUILD)/gen/assets.c: $(ASSETS) $(BUILD)/tools/embed
 	@mkdir -p $(dir $@)
-	$(BUILD)/tools/embed embedded_assets $@ $(ASSETS)
+	$(say) EMBED $@
+	$(Q)$(BUILD)/tools/embed embedded_assets $@ $(ASSETS)
 
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS_ALL) -c -o $@ $<
+	$(say) CC $<
+	$(Q)$(CC) $(CFLAGS_ALL) -c -o $@ $<
 
 $(BUILD)/obj/gen/%.o: $(BUILD)/gen/%.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS_ALL) -Iapi -c -o $@ $<
+	$(say) CC $<
+	$(Q)$(CC) $(CFLAGS_ALL) -Iapi -c -o $@ $<
 
 $(BUILD)/lomsong: $(BUILD)/obj/api/main.o $(OBJS) $(GEN_OBJS)
-	$(CC) $(SAN) -pthread -o $@ $^ $(LDLIBS_ALL)
+	$(say) LINK $@
+	$(Q)$(CC) $(SAN) -pthread -o $@ $^ $(LDLIBS_ALL)
 
 $(BUILD)/lomsong-tests: $(TEST_OBJS) $(OBJS) $(GEN_OBJS)
-	$(CC) $(SAN) -pthread -o $@ $^ $(LDLIBS_ALL) -lcurl
+	$(say) LINK $@
+	$(Q)$(CC) $(SAN) -pthread -o $@ $^ $(LDLIBS_ALL) -lcurl
 
 # --------------------------------------------------------------- database
 deps:
@@ -126,12 +141,14 @@ fmt-check:
 # Every exported symbol must carry a known module prefix (SQLite's checksymbols).
 symcheck: $(BUILD)/lomsong
 	@bad=$$(nm -g --defined-only $(OBJS) $(BUILD)/obj/api/main.o | awk 'NF==3 && $$2 ~ /[TDBR]/ {print $$3}' \
-	  | grep -Ev '^(ls_|arena_|buf_|log_|config_|db_|geo_|api_|auth_|ingest_|maps_|embedded_|main$$)' || true); \
+	  | grep -Ev '^(ls_|arena_|buf_|log_|config_|cli_|db_|geo_|api_|auth_|ingest_|maps_|embedded_|main$$)' || true); \
 	  if [ -n "$$bad" ]; then echo "symbols without a module prefix:"; echo "$$bad"; exit 1; fi; \
 	  echo "symcheck: ok"
 
+# The pure-C suites under valgrind (the server suites run under ASan in make test).
 memcheck: $(BUILD)/lomsong-tests
-	valgrind --error-exitcode=1 --leak-check=full $(BUILD)/lomsong-tests unit
+	LOMSONG_ADMIN_DB="$$(tools/db.sh conninfo test owner)" valgrind --error-exitcode=1 \
+	  --leak-check=full --errors-for-leak-kinds=definite $(BUILD)/lomsong-tests base
 
 clean:
 	rm -rf build

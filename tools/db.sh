@@ -54,7 +54,7 @@ is_root() { [ "$(id -u)" -eq 0 ]; }
 
 # Runs a command as the cluster's system user.
 as_pg() {
-    if is_root; then runuser -u postgres -- "$@"; else "$@"; fi
+    if is_root; then (cd / && runuser -u postgres -- "$@"); else "$@"; fi
 }
 
 super_user() { if is_root; then echo postgres; else id -un; fi; }

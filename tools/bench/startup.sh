@@ -33,10 +33,10 @@ pid=$!
 until curl -sf -o /dev/null http://127.0.0.1:$PORT/healthz; do sleep 0.005; done
 idle=$(rss_kb $pid)
 for j in $(seq 200); do
-    curl -s -o /dev/null "http://127.0.0.1:$PORT/v1/units?level=province" &
-    curl -s -o /dev/null "http://127.0.0.1:$PORT/v1/units/locate?lat=21.03&lon=105.85" &
-    curl -s -o /dev/null "http://127.0.0.1:$PORT/v1/carriers" &
-    wait
+    curl -s -o /dev/null "http://127.0.0.1:$PORT/v1/units?level=province" & c1=$!
+    curl -s -o /dev/null "http://127.0.0.1:$PORT/v1/units/locate?lat=21.03&lon=105.85" & c2=$!
+    curl -s -o /dev/null "http://127.0.0.1:$PORT/v1/carriers" & c3=$!
+    wait $c1 $c2 $c3
 done
 busy=$(rss_kb $pid)
 kill -TERM $pid; wait $pid
