@@ -621,6 +621,11 @@ const char *t_server_url(void)
 {
     return srv_url[0] ? srv_url : NULL;
 }
+
+int t_server_signal(int sig)
+{
+    return srv_pid > 0 ? kill(srv_pid, sig) : -1;
+}
 static char srv_log[PATH_MAX]; /* stderr file of the current / last server */
 static int srv_count;          /* servers started, names the log files */
 static int curl_ready;

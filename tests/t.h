@@ -98,6 +98,9 @@ const char *t_server_start(const char *extra_args);
 /* Base URL of the running server, or NULL when none runs. */
 const char *t_server_url(void);
 
+/* Sends a signal to the running server without waiting (0 when sent). */
+int t_server_signal(int sig);
+
 /* SIGTERM, wait; returns the server's exit code (0 = clean, including no
  * leak reported by the sanitizers). */
 int t_server_stop(void);

@@ -7,6 +7,7 @@
 #include <cjson/cJSON.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -445,9 +446,100 @@ TEST(http, idle_and_slow_clients_are_cut_off)
     }
 }
 
+static int connect_server(void)
+{
+    const char *url = t_server_url();
+    if (!url)
+        return -1;
+    int port = atoi(strrchr(url, ':') + 1);
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a = {0};
+    a.sin_family = AF_INET;
+    a.sin_port = htons((uint16_t)port);
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (connect(fd, (struct sockaddr *)&a, sizeof(a)) != 0) {
+        close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+/* Reads what the server sends until it closes or 5 s pass; malloc'd. */
+static char *read_all(int fd)
+{
+    size_t cap = 1 << 16, n = 0;
+    char *b = malloc(cap + 1);
+    struct pollfd p = {fd, POLLIN, 0};
+    while (b && n < cap && poll(&p, 1, 5000) == 1) {
+        ssize_t k = read(fd, b + n, cap - n);
+        if (k <= 0)
+            break;
+        n += (size_t)k;
+    }
+    if (b)
+        b[n] = '\0';
+    return b;
+}
+
+TEST(http, oversized_headers_are_431)
+{
+    int fd = connect_server();
+    CHECK(fd >= 0);
+    if (fd < 0)
+        return;
+    size_t n = 100000;
+    char *req = malloc(n + 128);
+    int k = snprintf(req, 128, "GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: ");
+    memset(req + k, 'a', n);
+    memcpy(req + k + n, "\r\n\r\n", 5);
+    CHECK(write(fd, req, (size_t)k + n + 4) > 0);
+    char *resp = read_all(fd);
+    CHECK_CONTAINS(resp, "HTTP/1.1 431");
+    free(resp);
+    free(req);
+    close(fd);
+    t_resp r;
+    CHECK_INT(t_http("GET", "/healthz", NULL, NULL, 0, NULL, &r), 0);
+    CHECK_INT(r.status, 200);
+    t_resp_free(&r);
+}
+
+/* SIGTERM while a request is half uploaded: the server stops taking new
+ * connections but answers the request in flight, then exits cleanly. */
+TEST(http, zz_shutdown_finishes_requests_in_flight)
+{
+    int fd = connect_server();
+    CHECK(fd >= 0);
+    if (fd < 0)
+        return;
+    const char *body = "{\"points\": [{\"lat\": 21.0285, \"lon\": 105.8542}]}";
+    char head[256];
+    snprintf(head, sizeof(head),
+             "POST /v1/units/locate HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+             "Content-Length: %zu\r\nConnection: close\r\n\r\n",
+             strlen(body));
+    CHECK(write(fd, head, strlen(head)) > 0);
+    CHECK(write(fd, body, 10) == 10);
+    usleep(200 * 1000);
+    CHECK_INT(t_server_signal(SIGTERM), 0);
+    usleep(300 * 1000);
+    /* new connections are refused now */
+    CHECK(connect_server() < 0);
+    CHECK(write(fd, body + 10, strlen(body) - 10) > 0);
+    char *resp = read_all(fd);
+    CHECK_CONTAINS(resp, "HTTP/1.1 200");
+    CHECK_CONTAINS(resp, "\"code\" : \"01\"");
+    free(resp);
+    close(fd);
+    CHECK_INT(t_server_stop(), 0);
+    char *log = t_server_log();
+    CHECK_CONTAINS(log, "finishing requests in flight");
+    free(log);
+}
+
 TEST(http, zz_server_stops_cleanly)
 {
-    CHECK_INT(t_server_stop(), 0);
+    CHECK(t_server_url() == NULL); /* stopped by the test before */
     free(ministry);
     ministry = NULL;
 }
