@@ -159,32 +159,37 @@ void config_print_help(void)
                *settings[i].def ? settings[i].def : "-", settings[i].help);
 }
 
+void config_run_dir(const ls_config *c, char *run, size_t len)
+{
+    if (*c->run_dir) {
+        snprintf(run, len, "%s", c->run_dir);
+        return;
+    }
+    char exe[PATH_MAX];
+    ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+    if (n <= 0) {
+        snprintf(run, len, ".run");
+        return;
+    }
+    exe[n] = '\0';
+    /* <repo>/build/lomsong or <repo>/build/<variant>/lomsong */
+    char *slash = strrchr(exe, '/');
+    if (slash)
+        *slash = '\0';
+    while ((slash = strrchr(exe, '/')) && strcmp(slash, "/build") != 0)
+        *slash = '\0';
+    if (slash)
+        *slash = '\0';
+    if (!slash || snprintf(run, len, "%s/.run", exe) >= (int)len)
+        snprintf(run, len, ".run");
+}
+
 /* The local cluster's socket directory: <run_dir>/dev/sock, resolved so that
  * a symlinked cluster (see tools/db.sh) gives a short socket path. */
 static void local_socket_dir(const ls_config *c, char *out, size_t len)
 {
     char run[PATH_MAX];
-    if (*c->run_dir) {
-        snprintf(run, sizeof(run), "%s", c->run_dir);
-    } else {
-        char exe[PATH_MAX];
-        ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-        if (n <= 0) {
-            snprintf(run, sizeof(run), ".run");
-        } else {
-            exe[n] = '\0';
-            /* <repo>/build/lomsong or <repo>/build/<variant>/lomsong */
-            char *slash = strrchr(exe, '/');
-            if (slash)
-                *slash = '\0';
-            while ((slash = strrchr(exe, '/')) && strcmp(slash, "/build") != 0)
-                *slash = '\0';
-            if (slash)
-                *slash = '\0';
-            if (snprintf(run, sizeof(run), "%s/.run", slash ? exe : ".") >= (int)sizeof(run))
-                snprintf(run, sizeof(run), ".run");
-        }
-    }
+    config_run_dir(c, run, sizeof(run));
     char sock[PATH_MAX + 16];
     snprintf(sock, sizeof(sock), "%s/dev/sock", run);
     char real[PATH_MAX];

@@ -48,6 +48,10 @@ void config_print_help(void);
 void config_app_conninfo(const ls_config *c, char *out, size_t len);
 void config_admin_conninfo(const ls_config *c, char *out, size_t len);
 
+/* The directory for the local cluster and the server's files (reject
+ * files of uploads): run_dir, or .run beside the build directory. */
+void config_run_dir(const ls_config *c, char *out, size_t len);
+
 /* A copy of a conninfo with any password replaced by "****". */
 void config_mask_conninfo(const char *conninfo, char *out, size_t len);
 

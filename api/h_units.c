@@ -58,30 +58,6 @@ static int valid_code(const char *s)
     return 1;
 }
 
-/* Runs a query whose single text cell is the response body. */
-static ls_status reply_sql_text(api_request *rq, const char *what, const char *sql, int n,
-                                const char *const *p, const char *type, const char *notfound)
-{
-    PGconn *c = NULL;
-    ls_status st = api_db(rq, &c);
-    if (st != LS_OK)
-        return st;
-    PGresult *r = NULL;
-    st = db_query(c, what, sql, n, p, &r, NULL, 0);
-    if (st != LS_OK)
-        return api_fail(rq, st, "the data could not be read");
-    if (PQntuples(r) == 0 || PQgetisnull(r, 0, 0)) {
-        PQclear(r);
-        return api_fail(rq, LS_ENOTFOUND, "%s", notfound ? notfound : "not found");
-    }
-    size_t len = (size_t)PQgetlength(r, 0, 0);
-    char *body = arena_strndup(rq->a, PQgetvalue(r, 0, 0), len);
-    PQclear(r);
-    if (!body)
-        return api_fail(rq, LS_ENOMEM, "the response is too large");
-    return api_reply(rq, 200, type, body, len);
-}
-
 static ls_status geometry_arg(api_request *rq, const char *def, const char **out)
 {
     const char *g = api_query(rq, "geometry");
@@ -121,7 +97,7 @@ ls_status api_h_units_list(api_request *rq)
         return st;
     const char *p[] = {level, at, geometry, province};
     api_add_header(rq, "Cache-Control", "public, max-age=300");
-    return reply_sql_text(
+    return api_reply_sql(
         rq, "units: list",
         "SELECT json_build_object('type', 'FeatureCollection', 'features',"
         " coalesce(json_agg(f ORDER BY code), '[]'::json))::text FROM ("
@@ -156,7 +132,7 @@ ls_status api_h_unit_get(api_request *rq)
     api_add_header(rq, "Cache-Control", "public, max-age=300");
     /* The version in force on `at`; else the latest one, whose current_code
      * says what it became (old province 02 Hà Giang -> 08 Tuyên Quang). */
-    return reply_sql_text(
+    return api_reply_sql(
         rq, "units: get",
         "SELECT (" UNIT_FEATURE ", 'predecessors', (SELECT coalesce(json_agg(json_build_object("
         "   'code', s.old_code, 'name', (SELECT o.name FROM admin_units o WHERE o.level = s.level"
@@ -187,7 +163,7 @@ ls_status api_h_units_locate(api_request *rq)
     snprintf(notfound, sizeof(notfound), "the point (%.6f, %.6f) is in no province of Vietnam", lat,
              lon);
     const char *p[] = {slat, slon, at};
-    return reply_sql_text(
+    return api_reply_sql(
         rq, "units: locate",
         "SELECT json_build_object('lat', $1::float8, 'lon', $2::float8, 'at', $3::date,"
         " 'province', json_build_object('code', u.code, 'name', u.name))::text"
@@ -241,7 +217,7 @@ ls_status api_h_units_locate_many(api_request *rq)
     buf_puts(&lats, "}");
     buf_puts(&lons, "}");
     const char *p[] = {lats.data, lons.data, at};
-    st = reply_sql_text(
+    st = api_reply_sql(
         rq, "units: locate many",
         "SELECT json_build_object('at', $3::date, 'results', coalesce(json_agg("
         " json_build_object('lat', t.lat, 'lon', t.lon, 'province', CASE WHEN u.code IS NULL"
@@ -260,9 +236,9 @@ ls_status api_h_units_locate_many(api_request *rq)
 ls_status api_h_carriers(api_request *rq)
 {
     api_add_header(rq, "Cache-Control", "public, max-age=300");
-    return reply_sql_text(rq, "carriers",
-                          "SELECT json_build_object('carriers', coalesce(json_agg("
-                          " json_build_object('code', code, 'name', name, 'mcc_mnc', mcc_mnc,"
-                          " 'kind', kind) ORDER BY code), '[]'::json))::text FROM carriers",
-                          0, NULL, "application/json", NULL);
+    return api_reply_sql(rq, "carriers",
+                         "SELECT json_build_object('carriers', coalesce(json_agg("
+                         " json_build_object('code', code, 'name', name, 'mcc_mnc', mcc_mnc,"
+                         " 'kind', kind) ORDER BY code), '[]'::json))::text FROM carriers",
+                         0, NULL, "application/json", NULL);
 }

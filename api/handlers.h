@@ -19,4 +19,11 @@ ls_status api_h_units_locate(api_request *rq);
 ls_status api_h_units_locate_many(api_request *rq);
 ls_status api_h_carriers(api_request *rq);
 
+/* api/h_measure.c */
+ls_status api_h_measurements_post(api_request *rq);
+ls_status api_h_batch_get(api_request *rq);
+ls_status api_h_batch_rejects(api_request *rq);
+ls_status api_h_coverage(api_request *rq);
+ls_status api_h_coverage_at(api_request *rq);
+
 #endif

@@ -15,6 +15,7 @@
 #include "../geo/db.h"
 #include "../geo/migrate.h"
 #include "../geo/units.h"
+#include "../ingest/measure.h"
 
 #ifndef LS_VERSION
 #define LS_VERSION "0.1.0"
@@ -36,7 +37,8 @@ static void usage(FILE *f)
                "  token create --role ROLE [--unit CODE] [--carrier CODE] [--name TEXT] "
                "[--expires DATE]\n"
                "  token list | token revoke ID|TOKEN\n"
-               "  ingest ...                      import measurement or report files\n"
+               "  ingest measurements FILE... [--crs CRS] [--carrier CODE] [--tech 3G|4G|5G]\n"
+               "         [--map FIELD=COLUMN]... [--rejects PATH] [--json]\n"
                "  export ...                      export points, reports, coverage, units\n"
                "  demo                            load a year of demo activity\n"
                "  db url                          print the connection strings in use\n"
@@ -136,7 +138,9 @@ int main(int argc, char **argv)
         rc = auth_token_cli(&cfg, n, rest);
     else if (strcmp(cmd, "db") == 0)
         rc = cmd_db(&cfg, n, rest);
-    else if (strcmp(cmd, "ingest") == 0 || strcmp(cmd, "export") == 0 || strcmp(cmd, "demo") == 0)
+    else if (strcmp(cmd, "ingest") == 0)
+        rc = ingest_cli(&cfg, n, rest);
+    else if (strcmp(cmd, "export") == 0 || strcmp(cmd, "demo") == 0)
         rc = not_built(cmd);
     else if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0) {
         printf("lomsong %s\n", LS_VERSION);

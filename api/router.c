@@ -19,6 +19,13 @@ const api_route api_routes[] = {
     {"POST", "/v1/units/locate", api_h_units_locate_many, 0, 0},
     {"GET", "/v1/units/{code}", api_h_unit_get, 0, 0},
     {"GET", "/v1/carriers", api_h_carriers, 0, 0},
+    {"POST", "/v1/measurements", api_h_measurements_post,
+     ROLE_MINISTRY | ROLE_LOCALITY | ROLE_CARRIER, ROUTE_UPLOAD},
+    {"GET", "/v1/batches/{id}", api_h_batch_get, ROLE_MINISTRY | ROLE_LOCALITY | ROLE_CARRIER, 0},
+    {"GET", "/v1/batches/{id}/rejects", api_h_batch_rejects,
+     ROLE_MINISTRY | ROLE_LOCALITY | ROLE_CARRIER, 0},
+    {"GET", "/v1/coverage", api_h_coverage, 0, 0},
+    {"GET", "/v1/coverage/at", api_h_coverage_at, 0, 0},
 };
 const int api_nroutes = (int)LS_ARRAY_LEN(api_routes);
 

@@ -14,6 +14,8 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <sys/stat.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
 #include <pthread.h>
@@ -23,6 +25,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/random.h>
 #include <time.h>
 #include <unistd.h>
@@ -42,6 +45,9 @@ struct deferred {
 
 struct priv {
     buf body;
+    FILE *upload; /* ROUTE_UPLOAD: the body goes here instead of `body` */
+    size_t upload_len;
+    char upload_path[128];
     int too_big;
     int responded;
     int in_tx;
@@ -105,6 +111,43 @@ ls_status api_reply(api_request *rq, int status, const char *type, const char *b
     rq->resp_body = body;
     rq->resp_len = len;
     return LS_OK;
+}
+
+ls_status api_reply_file(api_request *rq, int status, const char *type, const char *path)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return api_fail(rq, LS_ENOTFOUND, "the file is no longer there");
+    struct stat sb;
+    if (fstat(fd, &sb) != 0) {
+        close(fd);
+        return api_fail(rq, LS_EIO, "the file cannot be read");
+    }
+    rq->resp_fd = fd;
+    return api_reply(rq, status, type, NULL, (size_t)sb.st_size);
+}
+
+ls_status api_reply_sql(api_request *rq, const char *what, const char *sql, int n,
+                        const char *const *p, const char *type, const char *notfound)
+{
+    PGconn *c = NULL;
+    ls_status st = api_db(rq, &c);
+    if (st != LS_OK)
+        return st;
+    PGresult *r = NULL;
+    st = db_query(c, what, sql, n, p, &r, NULL, 0);
+    if (st != LS_OK)
+        return api_fail(rq, st, "the data could not be read");
+    if (PQntuples(r) == 0 || PQgetisnull(r, 0, 0)) {
+        PQclear(r);
+        return api_fail(rq, LS_ENOTFOUND, "%s", notfound ? notfound : "not found");
+    }
+    size_t len = (size_t)PQgetlength(r, 0, 0);
+    char *body = arena_strndup(rq->a, PQgetvalue(r, 0, 0), len);
+    PQclear(r);
+    if (!body)
+        return api_fail(rq, LS_ENOMEM, "the response is too large");
+    return api_reply(rq, 200, type, body, len);
 }
 
 ls_status api_reply_json(api_request *rq, int status, const cJSON *json)
@@ -280,6 +323,10 @@ static ls_status authenticate(api_request *rq)
 
 static void render_problem(api_request *rq, ls_status st)
 {
+    if (rq->resp_fd >= 0) {
+        close(rq->resp_fd);
+        rq->resp_fd = -1;
+    }
     int code = ls_status_http(st);
     const char *title = MHD_get_reason_phrase_for((unsigned)code);
     if (!*rq->detail)
@@ -308,8 +355,14 @@ static void render_problem(api_request *rq, ls_status st)
 static enum MHD_Result send_response(api_request *rq)
 {
     struct priv *pv = rq->priv;
-    struct MHD_Response *resp =
-        MHD_create_response_from_buffer(rq->resp_len, (void *)rq->resp_body, MHD_RESPMEM_MUST_COPY);
+    struct MHD_Response *resp;
+    if (rq->resp_fd >= 0) {
+        resp = MHD_create_response_from_fd64(rq->resp_len, rq->resp_fd); /* MHD closes it */
+        rq->resp_fd = -1;
+    } else {
+        resp = MHD_create_response_from_buffer(rq->resp_len, (void *)rq->resp_body,
+                                               MHD_RESPMEM_MUST_COPY);
+    }
     if (!resp)
         return MHD_NO;
     MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE,
@@ -346,7 +399,21 @@ static enum MHD_Result dispatch(api_request *rq)
     } else {
         rq->body = pv->body.data;
         rq->body_len = pv->body.len;
-        st = authenticate(rq);
+        st = LS_OK;
+        if (rq->route->flags & ROUTE_UPLOAD) {
+            if (pv->upload && fclose(pv->upload) != 0)
+                st = api_fail(rq, LS_EIO, "the upload could not be stored");
+            pv->upload = NULL;
+            if (st == LS_OK && !rq->upload_ext)
+                st = api_fail(rq, LS_EUNSUPPORTED,
+                              "say what the file is with ?format= (csv, tsv, xlsx, ods, geojson, "
+                              "gpkg, kml, kmz, zip for a zipped Shapefile, gpx) or its "
+                              "Content-Type");
+            else if (st == LS_OK && pv->upload_len == 0)
+                st = api_fail(rq, LS_EINVAL, "the request has no file in its body");
+        }
+        if (st == LS_OK)
+            st = authenticate(rq);
         if (st == LS_OK)
             st = rq->route->fn(rq);
         if (st == LS_OK && rq->status == 0)
@@ -368,6 +435,72 @@ static enum MHD_Result dispatch(api_request *rq)
 
 /* ------------------------------------------------------- MHD callbacks */
 
+/* The format of an uploaded file, as the extension GDAL recognises it by:
+ * from ?format=, else from the Content-Type. */
+static const char *upload_ext(api_request *rq)
+{
+    static const struct {
+        const char *ext, *type;
+    } formats[] = {
+        {"csv", "text/csv"},
+        {"tsv", "text/tab-separated-values"},
+        {"xlsx", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"},
+        {"ods", "application/vnd.oasis.opendocument.spreadsheet"},
+        {"geojson", "application/geo+json"},
+        {"geojson", "application/json"},
+        {"gpkg", "application/geopackage+sqlite3"},
+        {"kml", "application/vnd.google-earth.kml+xml"},
+        {"kmz", "application/vnd.google-earth.kmz"},
+        {"zip", "application/zip"},
+        {"zip", "application/x-zip-compressed"},
+        {"gpx", "application/gpx+xml"},
+    };
+    const char *f = api_query(rq, "format");
+    if (f) {
+        if (strcmp(f, "shp") == 0 || strcmp(f, "shp.zip") == 0)
+            return "zip";
+        for (size_t i = 0; i < LS_ARRAY_LEN(formats); i++)
+            if (strcasecmp(f, formats[i].ext) == 0)
+                return formats[i].ext;
+        return NULL;
+    }
+    const char *ct = api_header(rq, MHD_HTTP_HEADER_CONTENT_TYPE);
+    if (!ct)
+        return NULL;
+    size_t n = strcspn(ct, ";");
+    while (n && ct[n - 1] == ' ')
+        n--;
+    for (size_t i = 0; i < LS_ARRAY_LEN(formats); i++)
+        if (strlen(formats[i].type) == n && strncasecmp(ct, formats[i].type, n) == 0)
+            return formats[i].ext;
+    return NULL;
+}
+
+/* Spools an upload to a temporary file named with its format's extension. */
+static ls_status start_upload(api_request *rq)
+{
+    struct priv *pv = rq->priv;
+    rq->upload_ext = upload_ext(rq);
+    if (!rq->upload_ext)
+        return LS_OK; /* refused with 415 once the request is complete */
+    const char *tmp = getenv("TMPDIR");
+    snprintf(pv->upload_path, sizeof(pv->upload_path), "%s/lomsong-upload-XXXXXX.%s",
+             tmp && *tmp && strlen(tmp) < 64 ? tmp : "/tmp", rq->upload_ext);
+    int fd = mkstemps(pv->upload_path, (int)strlen(rq->upload_ext) + 1);
+    if (fd < 0) {
+        log_error("request %s: cannot create %s: %s", rq->id, pv->upload_path, strerror(errno));
+        pv->upload_path[0] = '\0';
+        return LS_EIO;
+    }
+    pv->upload = fdopen(fd, "wb");
+    if (!pv->upload) {
+        close(fd);
+        return LS_EIO;
+    }
+    rq->upload_path = pv->upload_path;
+    return LS_OK;
+}
+
 static api_request *request_new(struct MHD_Connection *conn, const char *url, const char *method)
 {
     /* Per-request arena cap: the body has its own cap; this bounds the rest
@@ -388,6 +521,7 @@ static api_request *request_new(struct MHD_Connection *conn, const char *url, co
     rq->method = arena_strdup(a, method);
     rq->path = arena_strdup(a, url);
     rq->t_start = now_s();
+    rq->resp_fd = -1;
     snprintf(rq->id, sizeof(rq->id), "%04x-%06lx", srv.id_prefix & 0xffff,
              (unsigned long)atomic_fetch_add(&srv.next_id, 1) & 0xffffff);
     if (!rq->method || !rq->path) {
@@ -416,6 +550,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         pv->limit = rq->route && (rq->route->flags & ROUTE_UPLOAD) ? srv.cfg->max_upload
                                                                    : srv.cfg->max_body;
         buf_init(&pv->body, pv->limit);
+        if (rq->route && (rq->route->flags & ROUTE_UPLOAD) && start_upload(rq) != LS_OK)
+            return MHD_NO;
         const char *cl =
             MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
         if (cl) {
@@ -431,6 +567,16 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         return MHD_YES;
     }
     struct priv *pv = rq->priv;
+    if (*upload_data_size && pv->upload) {
+        if (!pv->too_big && !pv->responded) {
+            pv->upload_len += *upload_data_size;
+            if (pv->upload_len > pv->limit ||
+                fwrite(upload_data, 1, *upload_data_size, pv->upload) != *upload_data_size)
+                pv->too_big = 1;
+        }
+        *upload_data_size = 0;
+        return MHD_YES;
+    }
     if (*upload_data_size) {
         if (!pv->too_big && !pv->responded &&
             buf_append(&pv->body, upload_data, *upload_data_size) != LS_OK) {
@@ -487,6 +633,12 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     if (rq->db)
         end_tx(rq, LS_EINTERNAL);
     buf_free(&pv->body);
+    if (pv->upload)
+        fclose(pv->upload);
+    if (*pv->upload_path)
+        unlink(pv->upload_path);
+    if (rq->resp_fd >= 0)
+        close(rq->resp_fd);
     arena_free(rq->a);
     atomic_fetch_sub(&srv.in_flight, 1);
 }

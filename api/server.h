@@ -39,6 +39,8 @@ typedef struct api_request {
 
     const char *body; /* NUL-terminated; NULL when the request had none */
     size_t body_len;
+    const char *upload_path; /* ROUTE_UPLOAD routes: the body, spooled to this file */
+    const char *upload_ext;  /* its format as a file extension ("csv", "xlsx", ...) */
 
     const struct api_route *route;
     const char *params[API_MAX_PARAMS]; /* path parameters, in pattern order */
@@ -52,6 +54,7 @@ typedef struct api_request {
     const char *resp_type;
     const char *resp_body;
     size_t resp_len;
+    int resp_fd; /* >= 0: send this file instead of resp_body (closed after) */
     const char *hdr_name[API_MAX_HEADERS];
     const char *hdr_value[API_MAX_HEADERS];
     int nhdr;
@@ -76,6 +79,15 @@ ls_status api_db(api_request *rq, PGconn **out);
 
 /* Sets the response.  `body` must outlive the request (arena or static). */
 ls_status api_reply(api_request *rq, int status, const char *type, const char *body, size_t len);
+
+/* Runs a query (in the request's transaction) whose first cell is the
+ * whole response body, and replies 200 with it; 404 with `notfound` when
+ * the query returns no row or NULL. */
+ls_status api_reply_sql(api_request *rq, const char *what, const char *sql, int n,
+                        const char *const *p, const char *type, const char *notfound);
+
+/* Sends the file at `path` (streamed, not read into memory). */
+ls_status api_reply_file(api_request *rq, int status, const char *type, const char *path);
 
 /* Prints `json` (which the caller keeps and frees) as the response body. */
 ls_status api_reply_json(api_request *rq, int status, const cJSON *json);

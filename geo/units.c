@@ -29,6 +29,7 @@
 #include <unistd.h>
 
 #include "db.h"
+#include "gdal.h"
 #include "../api/buf.h"
 #include "../api/cli.h"
 #include "../api/log.h"
@@ -40,26 +41,6 @@
  * does not become a single gigabyte literal. */
 #define BATCH_ROWS 5000
 #define BATCH_BYTES (16u * 1024u * 1024u)
-
-/* ------------------------------------------------------------------ GDAL */
-
-static pthread_once_t gdal_once = PTHREAD_ONCE_INIT;
-
-/* GDAL (and PROJ, which OGR routes through CPLError) would print to stderr;
- * their messages belong in our JSON log.  Warnings are mostly noise about
- * the file (an unknown GeoJSON member, a field width) and the loaders report
- * what matters themselves, so they go to debug. */
-static void geo_units_gdal_log(CPLErr cls, CPLErrorNum no, const char *msg)
-{
-    log_level lv = (cls == CE_Failure || cls == CE_Fatal) ? LOG_ERROR : LOG_DEBUG;
-    log_msg(lv, "gdal: %s (CPLE %d)", msg ? msg : "", (int)no);
-}
-
-static void gdal_init(void)
-{
-    CPLSetErrorHandler(geo_units_gdal_log);
-    GDALAllRegister();
-}
 
 /* ---------------------------------------------------------------- helpers */
 
@@ -373,7 +354,7 @@ static void field_list(OGRFeatureDefnH defn, char *out, size_t len)
 static ls_status table_read(const char *path, const char *const *names, const int *pad, int ncols,
                             int want_geom, table *t, char *err, size_t errlen)
 {
-    pthread_once(&gdal_once, gdal_init);
+    geo_gdal_init();
     memset(t, 0, sizeof(*t));
     t->ncols = ncols + (want_geom ? 1 : 0);
     t->file = base_name(path);

@@ -1,0 +1,32 @@
+/*
+ * area.h — Vietnam's land and sea area and its provinces as a lookup grid,
+ * so that validating a row ("is it in Vietnam?") and tagging it with its
+ * province costs one array read, not a point-in-polygon query per row.
+ *
+ * The current provinces' generalised boundaries are rasterised with GDAL at
+ * 0.005° (~550 m); the area is the provinces grown by 0.25° (~27 km: the
+ * 12-nautical-mile territorial sea with margin, islands included), and a
+ * cell of that margin takes the nearest province, found with a two-pass
+ * chamfer distance transform.  Known limit: along land borders the margin
+ * reaches into the neighbouring countries too.
+ */
+#ifndef LS_INGEST_AREA_H
+#define LS_INGEST_AREA_H
+
+#include <libpq-fe.h>
+#include <stddef.h>
+
+#include "../api/ls.h"
+
+typedef struct ingest_area ingest_area;
+
+/* Builds the grid from the provinces in force.  Caller frees with
+ * ingest_area_free().  LS_EINVAL with err when no provinces are loaded. */
+ls_status ingest_area_load(PGconn *c, ingest_area **out, char *err, size_t errlen);
+void ingest_area_free(ingest_area *a);
+
+/* The province code for (lon, lat): a code (borrowed) when the point is in
+ * Vietnam's area, NULL when it is outside. */
+const char *ingest_area_province(const ingest_area *a, double lon, double lat);
+
+#endif

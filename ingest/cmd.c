@@ -1,0 +1,145 @@
+/*
+ * cmd.c — `lomsong ingest ...` on the command line.  Each file is its own
+ * batch (its own transaction); one summary line (or JSON object) per file.
+ * The command line is trusted operator access: it runs as the application
+ * role in the 'system' security context.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "measure.h"
+#include "../api/log.h"
+#include "../geo/db.h"
+
+#define MAX_FILES 256
+#define MAX_MAPS 32
+
+static int usage(void)
+{
+    fprintf(stderr,
+            "usage: lomsong ingest measurements FILE... [--crs CRS] [--carrier CODE]\n"
+            "         [--tech 3G|4G|5G] [--map FIELD=COLUMN]... [--rejects PATH] [--json]\n");
+    return 2;
+}
+
+static int ingest_measurements_cli(const ls_config *cfg, int argc, char **argv)
+{
+    const char *files[MAX_FILES], *maps[MAX_MAPS];
+    int nfiles = 0, nmaps = 0, json = 0;
+    ingest_opts o;
+    memset(&o, 0, sizeof(o));
+    const char *rejects = NULL;
+    for (int i = 2; i < argc; i++) {
+        const char *a = argv[i];
+        const char **slot = NULL;
+        if (strcmp(a, "--json") == 0) {
+            json = 1;
+            continue;
+        }
+        if (strcmp(a, "--crs") == 0)
+            slot = &o.crs;
+        else if (strcmp(a, "--carrier") == 0)
+            slot = &o.carrier;
+        else if (strcmp(a, "--tech") == 0)
+            slot = &o.tech;
+        else if (strcmp(a, "--rejects") == 0)
+            slot = &rejects;
+        if (slot || strcmp(a, "--map") == 0) {
+            if (i + 1 >= argc) {
+                fprintf(stderr, "lomsong ingest: %s needs a value\n", a);
+                return 2;
+            }
+            if (slot) {
+                *slot = argv[++i];
+            } else if (nmaps < MAX_MAPS) {
+                maps[nmaps++] = argv[++i];
+            } else {
+                fprintf(stderr, "lomsong ingest: at most %d --map options\n", MAX_MAPS);
+                return 2;
+            }
+            continue;
+        }
+        if (strncmp(a, "--", 2) == 0) {
+            fprintf(stderr, "lomsong ingest: unknown option %s\n", a);
+            return usage();
+        }
+        if (nfiles == MAX_FILES) {
+            fprintf(stderr, "lomsong ingest: at most %d files at once\n", MAX_FILES);
+            return 2;
+        }
+        files[nfiles++] = a;
+    }
+    if (nfiles == 0)
+        return usage();
+    if (rejects && nfiles > 1) {
+        fprintf(stderr, "lomsong ingest: --rejects names one file; with several inputs each "
+                        "gets FILE.rejects.csv\n");
+        return 2;
+    }
+    if (o.tech && strcmp(o.tech, "2G") && strcmp(o.tech, "3G") && strcmp(o.tech, "4G") &&
+        strcmp(o.tech, "5G")) {
+        fprintf(stderr, "lomsong ingest: --tech must be 2G, 3G, 4G or 5G\n");
+        return 2;
+    }
+    o.maps = maps;
+    o.nmaps = nmaps;
+    o.min_download = cfg->min_download_mbps;
+    o.min_upload = cfg->min_upload_mbps;
+    o.max_latency = cfg->max_latency_ms;
+    o.progress = isatty(2);
+
+    char ci[2048];
+    config_app_conninfo(cfg, ci, sizeof(ci));
+    PGconn *c = NULL;
+    if (db_connect(ci, &c) != LS_OK) {
+        fprintf(stderr, "lomsong ingest: cannot connect to the database\n");
+        return 1;
+    }
+    int rc = 0;
+    if (db_exec(c, "SELECT set_config('lomsong.role', 'system', false)") != LS_OK) {
+        PQfinish(c);
+        return 1;
+    }
+    for (int f = 0; f < nfiles; f++) {
+        char rpath[1100];
+        if (rejects)
+            snprintf(rpath, sizeof(rpath), "%s", rejects);
+        else
+            snprintf(rpath, sizeof(rpath), "%s.rejects.csv", files[f]);
+        o.path = files[f];
+        o.source_name = files[f];
+        o.reject_path = rpath;
+        ingest_summary s;
+        char err[1024];
+        ls_status st = ingest_measurements(c, &o, &s, err, sizeof(err));
+        if (st != LS_OK) {
+            fprintf(stderr, "lomsong ingest: %s: %s; nothing was stored\n", files[f],
+                    *err ? err : ls_status_str(st));
+            rc = 1;
+            continue;
+        }
+        if (json) {
+            char *j = ingest_summary_json(&s, NULL);
+            printf("%s\n", j ? j : "{}");
+            free(j);
+        } else {
+            printf("%s: batch %lld: %lld rows, %lld accepted (%lld meet the %g Mbps minimum, "
+                   "%lld below), %lld duplicates, %lld rejected%s%s\n",
+                   files[f], s.batch, s.rows, s.accepted, s.meeting_min, o.min_download,
+                   s.below_min, s.duplicates, s.rejected, *s.reject_file ? " -> " : "",
+                   s.reject_file);
+        }
+        fprintf(stderr, "%s: %s\n", files[f], s.notes);
+    }
+    PQfinish(c);
+    return rc;
+}
+
+int ingest_cli(const ls_config *cfg, int argc, char **argv)
+{
+    if (argc >= 2 && strcmp(argv[1], "measurements") == 0)
+        return ingest_measurements_cli(cfg, argc, argv);
+    return usage();
+}
