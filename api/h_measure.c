@@ -267,8 +267,8 @@ ls_status api_h_coverage(api_request *rq)
     st = db_query(c, "coverage",
                   "SELECT count(*), json_build_object('type', 'FeatureCollection', 'res', $1::int,"
                   " 'features', coalesce(json_agg(json_build_object('type', 'Feature',"
-                  " 'geometry', ST_AsGeoJSON(c.geom, 6)::json, 'properties', " CELL_PROPS
-                  ")), '[]'::json))::text"
+                  " 'geometry', ST_AsGeoJSON(cell_geom(c.res, c.cell_x, c.cell_y), 6)::json, "
+                  "'properties', " CELL_PROPS ")), '[]'::json))::text"
                   " FROM (SELECT * FROM coverage_cells WHERE res = $1::smallint"
                   " AND cell_x BETWEEN $2::int AND $3::int AND cell_y BETWEEN $4::int AND $5::int"
                   " AND ($6::text IS NULL OR carrier_code = $6) AND ($7::text IS NULL OR"

@@ -6,6 +6,7 @@
 #include <gdal.h>
 #include <gdal_alg.h>
 #include <math.h>
+#include <pthread.h>
 #include <ogr_api.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -20,12 +21,16 @@
 #define LON1 119.0
 #define LAT0 5.5
 #define LAT1 24.5
-#define MARGIN_CELLS 50 /* 0.25 degrees */
+#define COARSE 4        /* the margin grid is 4 x 4 cells of the label grid */
+#define MARGIN_CELLS 13 /* 0.25 degrees in margin-grid cells of 0.02 degrees */
 #define MAX_PROV 250
 
 struct ingest_area {
+    int refs; /* guarded by cache_mu */
     int w, h;
-    uint8_t *label; /* 0 outside, else 1 + index into code */
+    uint8_t *label; /* 0 outside the provinces, else 1 + index into code */
+    int cw, ch;
+    uint8_t *margin; /* coarse grid: the nearest province within 0.25 degrees, or 0 */
     char code[MAX_PROV][8];
     int n;
 };
@@ -35,52 +40,61 @@ void ingest_area_free(ingest_area *a)
     if (!a)
         return;
     free(a->label);
+    free(a->margin);
     free(a);
 }
 
-/* Chamfer 3-4 distance transform that carries the nearest label along. */
+static int hexval(char c)
+{
+    return c >= 'a' ? c - 'a' + 10 : c >= 'A' ? c - 'A' + 10 : c - '0';
+}
+
+/* Chamfer 3-4 distance transform that carries the nearest label along.
+ * The grid has a one-cell frame that is never updated, so the inner loops
+ * need no bounds checks. */
 static void grow(ingest_area *a, uint8_t *dist)
 {
-    int w = a->w, h = a->h;
-    uint8_t *lab = a->label;
-    for (int y = 0; y < h; y++)
-        for (int x = 0; x < w; x++) {
-            size_t i = (size_t)y * (size_t)w + (size_t)x;
-            if (!dist[i])
-                continue;
-            int best = dist[i], bl = lab[i];
-#define TRY(dx, dy, cost)                                                                          \
+    int w = a->cw, h = a->ch;
+    uint8_t *lab = a->margin;
+#define RELAX(j, cost)                                                                             \
     do {                                                                                           \
-        int nx = x + (dx), ny = y + (dy);                                                          \
-        if (nx >= 0 && nx < w && ny >= 0 && ny < h) {                                              \
-            size_t j = (size_t)ny * (size_t)w + (size_t)nx;                                        \
-            if (dist[j] + (cost) < best) {                                                         \
-                best = dist[j] + (cost);                                                           \
-                bl = lab[j];                                                                       \
-            }                                                                                      \
+        int d_ = dist[j] + (cost);                                                                 \
+        if (d_ < best) {                                                                           \
+            best = d_;                                                                             \
+            bl = lab[j];                                                                           \
         }                                                                                          \
     } while (0)
-            TRY(-1, 0, 3);
-            TRY(-1, -1, 4);
-            TRY(0, -1, 3);
-            TRY(1, -1, 4);
-            dist[i] = (uint8_t)(best > 255 ? 255 : best);
-            lab[i] = (uint8_t)bl;
-        }
-    for (int y = h - 1; y >= 0; y--)
-        for (int x = w - 1; x >= 0; x--) {
-            size_t i = (size_t)y * (size_t)w + (size_t)x;
+    for (int y = 1; y < h - 1; y++) {
+        size_t row = (size_t)y * (size_t)w;
+        for (int x = 1; x < w - 1; x++) {
+            size_t i = row + (size_t)x;
             if (!dist[i])
                 continue;
             int best = dist[i], bl = lab[i];
-            TRY(1, 0, 3);
-            TRY(1, 1, 4);
-            TRY(0, 1, 3);
-            TRY(-1, 1, 4);
-#undef TRY
+            RELAX(i - 1, 3);
+            RELAX(i - (size_t)w - 1, 4);
+            RELAX(i - (size_t)w, 3);
+            RELAX(i - (size_t)w + 1, 4);
             dist[i] = (uint8_t)(best > 255 ? 255 : best);
             lab[i] = (uint8_t)bl;
         }
+    }
+    for (int y = h - 2; y >= 1; y--) {
+        size_t row = (size_t)y * (size_t)w;
+        for (int x = w - 2; x >= 1; x--) {
+            size_t i = row + (size_t)x;
+            if (!dist[i])
+                continue;
+            int best = dist[i], bl = lab[i];
+            RELAX(i + 1, 3);
+            RELAX(i + (size_t)w + 1, 4);
+            RELAX(i + (size_t)w, 3);
+            RELAX(i + (size_t)w - 1, 4);
+            dist[i] = (uint8_t)(best > 255 ? 255 : best);
+            lab[i] = (uint8_t)bl;
+        }
+    }
+#undef RELAX
     size_t n = (size_t)w * (size_t)h;
     for (size_t i = 0; i < n; i++)
         if (dist[i] > 3 * MARGIN_CELLS)
@@ -132,11 +146,8 @@ ls_status ingest_area_load(PGconn *c, ingest_area **out, char *err, size_t errle
             st = LS_ENOMEM;
             goto out;
         }
-        for (size_t k = 0; k < hl; k++) {
-            unsigned v;
-            sscanf(hex + 2 * k, "%2x", &v);
-            wkb[k] = (unsigned char)v;
-        }
+        for (size_t k = 0; k < hl; k++)
+            wkb[k] = (unsigned char)(hexval(hex[2 * k]) << 4 | hexval(hex[2 * k + 1]));
         OGRErr e = OGR_G_CreateFromWkb(wkb, NULL, &geoms[ng], (int)hl);
         free(wkb);
         if (e != OGRERR_NONE) {
@@ -161,9 +172,13 @@ ls_status ingest_area_load(PGconn *c, ingest_area **out, char *err, size_t errle
         goto out;
     }
     size_t cells = (size_t)a->w * (size_t)a->h;
+    a->cw = a->w / COARSE;
+    a->ch = a->h / COARSE;
+    size_t ccells = (size_t)a->cw * (size_t)a->ch;
     a->label = malloc(cells);
-    dist = malloc(cells);
-    if (!a->label || !dist) {
+    a->margin = calloc(ccells, 1);
+    dist = malloc(ccells);
+    if (!a->label || !a->margin || !dist) {
         st = LS_ENOMEM;
         goto out;
     }
@@ -172,8 +187,17 @@ ls_status ingest_area_load(PGconn *c, ingest_area **out, char *err, size_t errle
         st = LS_EINTERNAL;
         goto out;
     }
-    for (size_t i = 0; i < cells; i++)
-        dist[i] = a->label[i] ? 0 : 255;
+    /* The margin grid: a coarse cell holding any province cell starts at
+     * distance 0 with that province; the transform spreads them outwards. */
+    for (int y = 0; y < a->h; y++)
+        for (int x = 0; x < a->w; x++) {
+            uint8_t l = a->label[(size_t)y * (size_t)a->w + (size_t)x];
+            size_t ci = (size_t)(y / COARSE) * (size_t)a->cw + (size_t)(x / COARSE);
+            if (l && x / COARSE < a->cw && y / COARSE < a->ch && !a->margin[ci])
+                a->margin[ci] = l;
+        }
+    for (size_t i = 0; i < ccells; i++)
+        dist[i] = a->margin[i] ? 0 : 255;
     grow(a, dist);
     *out = a;
     a = NULL;
@@ -199,5 +223,67 @@ const char *ingest_area_province(const ingest_area *a, double lon, double lat)
     if (x < 0 || x >= a->w || y < 0 || y >= a->h)
         return NULL;
     uint8_t l = a->label[(size_t)y * (size_t)a->w + (size_t)x];
+    if (!l && x / COARSE < a->cw && y / COARSE < a->ch)
+        l = a->margin[(size_t)(y / COARSE) * (size_t)a->cw + (size_t)(x / COARSE)];
     return l ? a->code[l - 1] : NULL;
+}
+
+/* ------------------------------------------------------------------ cache */
+
+/* Building the grid costs ~0.25 s; the server keeps the last one and
+ * rebuilds it only when the provinces in force change. */
+static pthread_mutex_t cache_mu = PTHREAD_MUTEX_INITIALIZER;
+static ingest_area *cached;
+static char cached_version[128];
+
+static void unref(ingest_area *a)
+{
+    if (a && --a->refs == 0)
+        ingest_area_free(a);
+}
+
+ls_status ingest_area_get(PGconn *c, ingest_area **out, char *err, size_t errlen)
+{
+    *out = NULL;
+    PGresult *r = NULL;
+    ls_status st = db_query(c, "area: version",
+                            "SELECT count(*) || '/' || coalesce(max(id), 0) || '/' ||"
+                            " coalesce(sum(ST_NPoints(geom_simple)), 0)"
+                            " FROM admin_units WHERE level = 'province' AND valid_to IS NULL",
+                            0, NULL, &r, NULL, 0);
+    if (st != LS_OK) {
+        snprintf(err, errlen, "the provinces could not be read");
+        return st;
+    }
+    char version[128];
+    snprintf(version, sizeof(version), "%s", PQgetvalue(r, 0, 0));
+    PQclear(r);
+    pthread_mutex_lock(&cache_mu);
+    if (cached && strcmp(version, cached_version) == 0) {
+        cached->refs++;
+        *out = cached;
+        pthread_mutex_unlock(&cache_mu);
+        return LS_OK;
+    }
+    pthread_mutex_unlock(&cache_mu);
+    ingest_area *a = NULL;
+    if ((st = ingest_area_load(c, &a, err, errlen)) != LS_OK)
+        return st;
+    pthread_mutex_lock(&cache_mu);
+    a->refs = 2; /* the cache's and the caller's */
+    unref(cached);
+    cached = a;
+    snprintf(cached_version, sizeof(cached_version), "%s", version);
+    pthread_mutex_unlock(&cache_mu);
+    *out = a;
+    return LS_OK;
+}
+
+void ingest_area_release(ingest_area *a)
+{
+    if (!a)
+        return;
+    pthread_mutex_lock(&cache_mu);
+    unref(a);
+    pthread_mutex_unlock(&cache_mu);
 }

@@ -7,8 +7,8 @@
  * 0.005° (~550 m); the area is the provinces grown by 0.25° (~27 km: the
  * 12-nautical-mile territorial sea with margin, islands included), and a
  * cell of that margin takes the nearest province, found with a two-pass
- * chamfer distance transform.  Known limit: along land borders the margin
- * reaches into the neighbouring countries too.
+ * chamfer distance transform on a 0.02° grid (the margin needs no finer).  Known limit: along land
+ * borders the margin reaches into the neighbouring countries too.
  */
 #ifndef LS_INGEST_AREA_H
 #define LS_INGEST_AREA_H
@@ -24,6 +24,11 @@ typedef struct ingest_area ingest_area;
  * ingest_area_free().  LS_EINVAL with err when no provinces are loaded. */
 ls_status ingest_area_load(PGconn *c, ingest_area **out, char *err, size_t errlen);
 void ingest_area_free(ingest_area *a);
+
+/* The shared grid for the provinces in force, built on first use and
+ * again only when they change.  Give it back with ingest_area_release(). */
+ls_status ingest_area_get(PGconn *c, ingest_area **out, char *err, size_t errlen);
+void ingest_area_release(ingest_area *a);
 
 /* The province code for (lon, lat): a code (borrowed) when the point is in
  * Vietnam's area, NULL when it is outside. */

@@ -38,19 +38,20 @@ static int ends_with(const char *s, const char *suffix)
     return n >= m && strcasecmp(s + n - m, suffix) == 0;
 }
 
+/* Spreadsheet exports always have a header row; GDAL would otherwise guess,
+ * and guess wrong for sheets that hold only text.  GDAL 3.6 takes this only
+ * as a config option, read when the sheet is (lazily, after open): it stays
+ * set on this thread for the reader's lifetime. */
+static void sheet_headers(int on)
+{
+    CPLSetThreadLocalConfigOption("OGR_XLSX_HEADERS", on ? "FORCE" : NULL);
+    CPLSetThreadLocalConfigOption("OGR_ODS_HEADERS", on ? "FORCE" : NULL);
+}
+
 static GDALDatasetH try_open(const char *path)
 {
-    /* Spreadsheet exports always have a header row; GDAL would otherwise
-     * guess, and guess wrong for sheets that hold only text. */
-    static const char *const opts[] = {NULL};
-    CPLSetThreadLocalConfigOption("OGR_XLSX_HEADERS", "FORCE");
-    CPLSetThreadLocalConfigOption("OGR_ODS_HEADERS", "FORCE");
     CPLErrorReset();
-    GDALDatasetH ds =
-        GDALOpenEx(path, GDAL_OF_VECTOR | GDAL_OF_READONLY, NULL, (const char *const *)opts, NULL);
-    CPLSetThreadLocalConfigOption("OGR_XLSX_HEADERS", NULL);
-    CPLSetThreadLocalConfigOption("OGR_ODS_HEADERS", NULL);
-    return ds;
+    return GDALOpenEx(path, GDAL_OF_VECTOR | GDAL_OF_READONLY, NULL, NULL, NULL);
 }
 
 /* The layer to read: GPX track points, then waypoints, then route points;
@@ -89,6 +90,7 @@ ls_status ingest_reader_open(const char *path, ingest_reader **out, char *err, s
     if (!r)
         return LS_ENOMEM;
     r->file_size = (long long)st.st_size;
+    sheet_headers(1);
     buf_init(&r->row, 64 * 1024 * 1024);
     if (ends_with(path, ".zip"))
         snprintf(r->path, sizeof(r->path), "/vsizip/%s", path);
@@ -145,6 +147,7 @@ void ingest_reader_close(ingest_reader *r)
         OGR_F_Destroy(r->feat);
     if (r->ds)
         GDALClose(r->ds);
+    sheet_headers(0);
     for (int i = 0; r->cols && i < r->ncols; i++)
         free(r->cols[i]);
     free(r->cols);
@@ -178,11 +181,12 @@ const char *ingest_reader_driver(const ingest_reader *r)
 
 long long ingest_reader_count_hint(ingest_reader *r)
 {
-    GIntBig n = OGR_L_GetFeatureCount(r->layer, FALSE);
-    if (n >= 0)
-        return (long long)n;
-    if (strcmp(ingest_reader_driver(r), "CSV") != 0)
-        return -1;
+    /* The CSV driver counts by reading the whole file even when not forced:
+     * estimate from the average line length instead. */
+    if (strcmp(ingest_reader_driver(r), "CSV") != 0) {
+        GIntBig n = OGR_L_GetFeatureCount(r->layer, FALSE);
+        return n >= 0 ? (long long)n : -1;
+    }
     /* Estimate from the average length of the first lines. */
     FILE *f = fopen(r->path, "rb");
     if (!f)
