@@ -15,6 +15,7 @@
 
 #include "handlers.h"
 #include "../geo/db.h"
+#include "../geo/tile.h"
 #include "../ingest/measure.h"
 
 #define MAX_MAPS 32
@@ -111,30 +112,20 @@ static ls_status batch_id(api_request *rq, char *out, size_t len)
 
 ls_status api_h_batch_get(api_request *rq)
 {
-    char id[32];
+    char id[32], notfound[96];
     ls_status st = batch_id(rq, id, sizeof(id));
-    PGconn *c = NULL;
-    if (st != LS_OK || (st = api_db(rq, &c)) != LS_OK)
-        return st;
-    const char *p[] = {id};
-    PGresult *r = NULL;
-    st = db_query(c, "batch: get",
-                  "SELECT json_build_object('id', id, 'kind', kind, 'status', status,"
-                  " 'source_name', source_name, 'started_at', started_at, 'finished_at',"
-                  " finished_at, 'summary', summary - 'reject_file' || jsonb_build_object("
-                  "  'reject_file', CASE WHEN summary->>'reject_file' IS NULL THEN NULL"
-                  "  ELSE '/v1/batches/' || id || '/rejects' END))::text"
-                  " FROM ingest_batches WHERE id = $1::bigint",
-                  1, p, &r, NULL, 0);
     if (st != LS_OK)
-        return api_fail(rq, st, "the batch could not be read");
-    if (PQntuples(r) == 0) {
-        PQclear(r);
-        return api_fail(rq, LS_ENOTFOUND, "no batch %s that this account may see", id);
-    }
-    char *body = arena_strdup(rq->a, PQgetvalue(r, 0, 0));
-    PQclear(r);
-    return body ? api_reply(rq, 200, "application/json", body, strlen(body)) : LS_ENOMEM;
+        return st;
+    snprintf(notfound, sizeof(notfound), "no batch %s that this account may see", id);
+    const char *p[] = {id};
+    return api_reply_sql(rq, "batch: get",
+                         "SELECT json_build_object('id', id, 'kind', kind, 'status', status,"
+                         " 'source_name', source_name, 'started_at', started_at, 'finished_at',"
+                         " finished_at, 'summary', summary - 'reject_file' || jsonb_build_object("
+                         "  'reject_file', CASE WHEN summary->>'reject_file' IS NULL THEN NULL"
+                         "  ELSE '/v1/batches/' || id || '/rejects' END))::text"
+                         " FROM ingest_batches WHERE id = $1::bigint",
+                         1, p, "application/json", notfound);
 }
 
 ls_status api_h_batch_rejects(api_request *rq)
@@ -167,33 +158,6 @@ ls_status api_h_batch_rejects(api_request *rq)
 }
 
 /* ------------------------------------------------------------ coverage */
-
-static int parse_num(const char *s, double *out)
-{
-    if (!s || !*s)
-        return -1;
-    char *end = NULL;
-    double d = strtod(s, &end);
-    if (*end || !isfinite(d))
-        return -1;
-    *out = d;
-    return 0;
-}
-
-static void tile_xy(int z, double lon, double lat, int *x, int *y)
-{
-    double n = (double)(1 << z);
-    if (lat > 85.05)
-        lat = 85.05;
-    if (lat < -85.05)
-        lat = -85.05;
-    double lr = lat * M_PI / 180.0;
-    int tx = (int)floor((lon + 180.0) / 360.0 * n);
-    int ty = (int)floor((1.0 - log(tan(lr) + 1.0 / cos(lr)) / M_PI) / 2.0 * n);
-    int max = (1 << z) - 1;
-    *x = tx < 0 ? 0 : tx > max ? max : tx;
-    *y = ty < 0 ? 0 : ty > max ? max : ty;
-}
 
 static ls_status filter_args(api_request *rq, const char **carrier, const char **tech)
 {
@@ -235,7 +199,7 @@ ls_status api_h_coverage(api_request *rq)
     const char *rs = api_query(rq, "res");
     double d;
     if (rs) {
-        if (parse_num(rs, &d) != 0 || (d != 16 && d != 13 && d != 10 && d != 7))
+        if (api_parse_number(rs, -1e9, 1e9, &d) != 0 || (d != 16 && d != 13 && d != 10 && d != 7))
             return api_fail(rq, LS_EINVAL,
                             "res is a cell level: 16 (~600 m), 13 (~5 km), 10 (~40 km) or 7 "
                             "(~300 km)");
@@ -244,8 +208,8 @@ ls_status api_h_coverage(api_request *rq)
     int x0 = 0, y0 = 0, x1 = 0, y1 = 0;
     for (size_t i = 0; i < LS_ARRAY_LEN(levels); i++) {
         int z = res > 0 ? res : levels[i];
-        tile_xy(z, b[0], b[3], &x0, &y0);
-        tile_xy(z, b[2], b[1], &x1, &y1);
+        geo_tile_xy(z, b[0], b[3], &x0, &y0);
+        geo_tile_xy(z, b[2], b[1], &x1, &y1);
         double n = (double)(x1 - x0 + 1) * (double)(y1 - y0 + 1);
         if (res > 0 || n <= 4096) {
             res = z;
@@ -293,8 +257,8 @@ ls_status api_h_coverage(api_request *rq)
 ls_status api_h_coverage_at(api_request *rq)
 {
     double lat, lon;
-    if (parse_num(api_query(rq, "lat"), &lat) != 0 || parse_num(api_query(rq, "lon"), &lon) != 0 ||
-        fabs(lat) > 90 || fabs(lon) > 180)
+    if (api_parse_number(api_query(rq, "lat"), -90, 90, &lat) != 0 ||
+        api_parse_number(api_query(rq, "lon"), -180, 180, &lon) != 0)
         return api_fail(rq, LS_EINVAL,
                         "lat and lon are needed, as decimal degrees (lat -90..90, lon -180..180)");
     const char *carrier, *tech;
@@ -302,8 +266,8 @@ ls_status api_h_coverage_at(api_request *rq)
     if (st != LS_OK)
         return st;
     int x16, y16, x13, y13;
-    tile_xy(16, lon, lat, &x16, &y16);
-    tile_xy(13, lon, lat, &x13, &y13);
+    geo_tile_xy(16, lon, lat, &x16, &y16);
+    geo_tile_xy(13, lon, lat, &x13, &y13);
     char a[6][16], slat[32], slon[32], smin[32];
     snprintf(a[0], 16, "%d", x16);
     snprintf(a[1], 16, "%d", y16);

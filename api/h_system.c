@@ -67,10 +67,6 @@ ls_status api_h_openapi(api_request *rq)
 
 ls_status api_h_me(api_request *rq)
 {
-    PGconn *c = NULL;
-    ls_status st = api_db(rq, &c);
-    if (st != LS_OK)
-        return st;
     char account[32], token[32];
     snprintf(account, sizeof(account), "%lld", rq->who.account_id);
     snprintf(token, sizeof(token), "%lld", rq->who.token_id);
@@ -84,9 +80,8 @@ ls_status api_h_me(api_request *rq)
                        token,
                        *w->expires_at ? w->expires_at : NULL,
                        *w->province_code ? w->province_code : NULL};
-    PGresult *r = NULL;
-    st = db_query(
-        c, "me",
+    return api_reply_sql(
+        rq, "me",
         "SELECT json_build_object('account_id', $1::bigint, 'role', $2::text, 'name', $3::text,"
         " 'unit', CASE WHEN $5::text IS NULL THEN NULL ELSE json_build_object('level', $4::text,"
         "   'code', $5::text, 'province_code', $9::text, 'name', (SELECT name FROM admin_units"
@@ -94,12 +89,5 @@ ls_status api_h_me(api_request *rq)
         " 'carrier', CASE WHEN $6::text IS NULL THEN NULL ELSE (SELECT json_build_object("
         "   'code', code, 'name', name, 'mcc_mnc', mcc_mnc) FROM carriers WHERE code = $6) END,"
         " 'token', json_build_object('id', $7::bigint, 'expires_at', $8::text))::text",
-        9, p, &r, NULL, 0);
-    if (st != LS_OK)
-        return api_fail(rq, st, "the account could not be read");
-    char *body = arena_strdup(rq->a, PQgetvalue(r, 0, 0));
-    PQclear(r);
-    if (!body)
-        return LS_ENOMEM;
-    return api_reply(rq, 200, "application/json", body, strlen(body));
+        9, p, "application/json", "the account is gone");
 }

@@ -17,19 +17,6 @@
 #include "handlers.h"
 #include "../geo/db.h"
 
-/* Parses a finite number within [lo, hi]; 0 when it does. */
-static int parse_num(const char *s, double lo, double hi, double *out)
-{
-    if (!s || !*s)
-        return -1;
-    char *end = NULL;
-    double d = strtod(s, &end);
-    if (*end || !isfinite(d) || d < lo || d > hi)
-        return -1;
-    *out = d;
-    return 0;
-}
-
 /* The `at` argument, or today's date (Vietnam time) in buf. */
 static ls_status date_arg(api_request *rq, char *out, size_t len)
 {
@@ -149,8 +136,8 @@ ls_status api_h_unit_get(api_request *rq)
 ls_status api_h_units_locate(api_request *rq)
 {
     double lat, lon;
-    if (parse_num(api_query(rq, "lat"), -90, 90, &lat) != 0 ||
-        parse_num(api_query(rq, "lon"), -180, 180, &lon) != 0)
+    if (api_parse_number(api_query(rq, "lat"), -90, 90, &lat) != 0 ||
+        api_parse_number(api_query(rq, "lon"), -180, 180, &lon) != 0)
         return api_fail(rq, LS_EINVAL,
                         "lat and lon are needed, as decimal degrees (lat -90..90, lon -180..180)");
     char at[16];

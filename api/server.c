@@ -14,6 +14,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <math.h>
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <microhttpd.h>
@@ -88,6 +89,18 @@ double api_server_uptime(void)
 const char *api_query(api_request *rq, const char *name)
 {
     return MHD_lookup_connection_value(rq->conn, MHD_GET_ARGUMENT_KIND, name);
+}
+
+int api_parse_number(const char *s, double lo, double hi, double *out)
+{
+    if (!s || !*s)
+        return -1;
+    char *end = NULL;
+    double d = strtod(s, &end);
+    if (*end || !isfinite(d) || d < lo || d > hi)
+        return -1;
+    *out = d;
+    return 0;
 }
 
 const char *api_header(api_request *rq, const char *name)

@@ -69,6 +69,9 @@ typedef ls_status (*api_handler)(api_request *rq);
 /* A query-string argument, or NULL.  Borrowed from the connection. */
 const char *api_query(api_request *rq, const char *name);
 
+/* A query value as a finite number within [lo, hi]: 0 when it is one. */
+int api_parse_number(const char *s, double lo, double hi, double *out);
+
 /* A request header, or NULL.  Borrowed from the connection. */
 const char *api_header(api_request *rq, const char *name);
 

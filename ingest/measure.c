@@ -30,6 +30,7 @@
 #include "../api/log.h"
 #include "../geo/crs.h"
 #include "../geo/db.h"
+#include "../geo/tile.h"
 
 #define CHUNK 4096
 #define SAMPLE 200
@@ -479,17 +480,6 @@ static ls_status open_rejects(struct run *R)
     return LS_OK;
 }
 
-/* Level-16 Web Mercator tile of a point. */
-static void tile16(double lon, double lat, int *x, int *y)
-{
-    double n = 65536.0;
-    double lr = lat * M_PI / 180.0;
-    int tx = (int)floor((lon + 180.0) / 360.0 * n);
-    int ty = (int)floor((1.0 - log(tan(lr) + 1.0 / cos(lr)) / M_PI) / 2.0 * n);
-    *x = tx < 0 ? 0 : tx > 65535 ? 65535 : tx;
-    *y = ty < 0 ? 0 : ty > 65535 ? 65535 : ty;
-}
-
 static void fmt_time(double t, char *out, size_t len)
 {
     time_t sec = (time_t)floor(t);
@@ -765,7 +755,7 @@ static ls_status finish_chunk(struct run *R)
         unsigned int mdn = 0;
         EVP_Digest(key, kl, md, &mdn, EVP_md5(), NULL);
         int tx, ty;
-        tile16(r->x, r->y, &tx, &ty);
+        geo_tile_xy(16, r->x, r->y, &tx, &ty);
         if (meets)
             R->n_meet++;
         else
