@@ -107,6 +107,8 @@ db: deps
 	@build/lomsong migrate
 	@if [ ! -f .run/dev/.reference-loaded ]; then \
 	  tools/load-reference.sh build/lomsong $(SHARED) && touch .run/dev/.reference-loaded; fi
+	@if [ ! -f .run/dev/.demo-loaded ]; then \
+	  build/lomsong demo && touch .run/dev/.demo-loaded; fi
 
 run: db
 	@build/lomsong serve --listen $(LISTEN) --print-tokens

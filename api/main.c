@@ -15,6 +15,7 @@
 #include "../geo/db.h"
 #include "../geo/migrate.h"
 #include "../geo/units.h"
+#include "../ingest/demo.h"
 #include "../ingest/measure.h"
 
 #ifndef LS_VERSION
@@ -40,7 +41,7 @@ static void usage(FILE *f)
                "  ingest measurements FILE... [--crs CRS] [--carrier CODE] [--tech 3G|4G|5G]\n"
                "         [--map FIELD=COLUMN]... [--rejects PATH] [--json]\n"
                "  export ...                      export points, reports, coverage, units\n"
-               "  demo                            load a year of demo activity\n"
+               "  demo [--points N] [--seed N]    load a year of demo speed tests (idempotent)\n"
                "  db url                          print the connection strings in use\n"
                "  version                         print the version\n"
                "  help [config]                   this text, or the settings table\n");
@@ -140,7 +141,9 @@ int main(int argc, char **argv)
         rc = cmd_db(&cfg, n, rest);
     else if (strcmp(cmd, "ingest") == 0)
         rc = ingest_cli(&cfg, n, rest);
-    else if (strcmp(cmd, "export") == 0 || strcmp(cmd, "demo") == 0)
+    else if (strcmp(cmd, "demo") == 0)
+        rc = ingest_demo_cli(&cfg, n, rest);
+    else if (strcmp(cmd, "export") == 0)
         rc = not_built(cmd);
     else if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0) {
         printf("lomsong %s\n", LS_VERSION);
