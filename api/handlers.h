@@ -26,4 +26,11 @@ ls_status api_h_batch_rejects(api_request *rq);
 ls_status api_h_coverage(api_request *rq);
 ls_status api_h_coverage_at(api_request *rq);
 
+/* api/h_reports.c */
+ls_status api_h_reports_post(api_request *rq);
+ls_status api_h_reports_list(api_request *rq);
+ls_status api_h_report_get(api_request *rq);
+ls_status api_h_points_list(api_request *rq);
+ls_status api_h_point_get(api_request *rq);
+
 #endif
