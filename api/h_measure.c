@@ -185,8 +185,7 @@ ls_status api_h_coverage(api_request *rq)
 {
     const char *bbox = api_query(rq, "bbox");
     double b[4];
-    if (!bbox || sscanf(bbox, "%lf,%lf,%lf,%lf", &b[0], &b[1], &b[2], &b[3]) != 4 ||
-        !(b[0] < b[2] && b[1] < b[3]) || b[0] < -180 || b[2] > 180 || b[1] < -90 || b[3] > 90)
+    if (!bbox || api_parse_bbox(bbox, b) != 0)
         return api_fail(rq, LS_EINVAL,
                         "bbox=minlon,minlat,maxlon,maxlat is needed (WGS 84 degrees, e.g. "
                         "bbox=105.7,20.9,106.0,21.1)");

@@ -30,6 +30,16 @@ static const char *const symptoms[] = {"no_signal", "weak_signal", "slow_data"};
 static const char *const statuses[] = {"reported", "triaged",  "assigned", "in_progress", "blocked",
                                        "fixed",    "verified", "rejected", "reopened",    "merged"};
 
+/* Characters, not bytes, of UTF-8 text: a Vietnamese place name is mostly
+ * two- and three-byte letters. */
+static size_t utf8_len(const char *s)
+{
+    size_t n = 0;
+    for (; *s; s++)
+        n += ((unsigned char)*s & 0xC0) != 0x80;
+    return n;
+}
+
 static int one_of(const char *s, const char *const *list, size_t n)
 {
     for (size_t i = 0; s && i < n; i++)
@@ -112,14 +122,14 @@ static ls_status parse_report(api_request *rq, const cJSON *body, struct report_
         return api_fail(rq, LS_EINVAL, "symptom must be no_signal, weak_signal or slow_data");
     const cJSON *pl = cJSON_GetObjectItemCaseSensitive(props, "place");
     if (pl && !cJSON_IsNull(pl)) {
-        if (!cJSON_IsString(pl) || strlen(pl->valuestring) > 200)
-            return api_fail(rq, LS_EINVAL, "place must be text of at most 200 bytes");
+        if (!cJSON_IsString(pl) || utf8_len(pl->valuestring) > 200)
+            return api_fail(rq, LS_EINVAL, "place must be text of at most 200 characters");
         in->place = pl->valuestring;
     }
     const cJSON *no = cJSON_GetObjectItemCaseSensitive(props, "note");
     if (no && !cJSON_IsNull(no)) {
-        if (!cJSON_IsString(no) || strlen(no->valuestring) > 4000)
-            return api_fail(rq, LS_EINVAL, "note must be text of at most 4000 bytes");
+        if (!cJSON_IsString(no) || utf8_len(no->valuestring) > 4000)
+            return api_fail(rq, LS_EINVAL, "note must be text of at most 4000 characters");
         in->note = no->valuestring;
     }
     const cJSON *pe = cJSON_GetObjectItemCaseSensitive(props, "people_affected");
@@ -185,10 +195,17 @@ ls_status api_h_reports_post(api_request *rq)
     /* A retried request finds the report its first attempt made. */
     if (key) {
         const char *pk[] = {account, key};
-        st = db_query(c, "reports: idempotency",
-                      "SELECT pg_advisory_xact_lock(hashtextextended($1 || '/' || $2, 7261)),"
-                      " (SELECT id FROM reports WHERE account_id = $1::bigint AND client_ref = $2)",
-                      2, pk, &r, NULL, 0);
+        /* The lookup is its own statement, after the lock: under READ
+         * COMMITTED a statement sees what committed before it began, so a
+         * retry that waited for the first attempt must look afterwards. */
+        st = db_query(c, "reports: idempotency lock",
+                      "SELECT pg_advisory_xact_lock(hashtextextended($1 || '/' || $2, 7261))", 2,
+                      pk, NULL, NULL, 0);
+        if (st == LS_OK)
+            st = db_query(c, "reports: idempotency",
+                          "SELECT 1, (SELECT id FROM reports WHERE account_id = $1::bigint"
+                          " AND client_ref = $2)",
+                          2, pk, &r, NULL, 0);
         if (st != LS_OK)
             return api_fail(rq, st, "the report could not be checked");
         if (!PQgetisnull(r, 0, 1)) {
@@ -477,9 +494,9 @@ ls_status api_h_points_list(api_request *rq)
     double b[4] = {0};
     char sb[4][32];
     if (bbox) {
-        if (sscanf(bbox, "%lf,%lf,%lf,%lf", &b[0], &b[1], &b[2], &b[3]) != 4 ||
-            !(b[0] < b[2] && b[1] < b[3]))
-            return api_fail(rq, LS_EINVAL, "bbox must be minlon,minlat,maxlon,maxlat");
+        if (api_parse_bbox(bbox, b) != 0)
+            return api_fail(rq, LS_EINVAL,
+                            "bbox must be minlon,minlat,maxlon,maxlat in WGS 84 degrees");
         for (int i = 0; i < 4; i++)
             snprintf(sb[i], sizeof(sb[i]), "%.8f", b[i]);
     }

@@ -103,6 +103,25 @@ int api_parse_number(const char *s, double lo, double hi, double *out)
     return 0;
 }
 
+int api_parse_bbox(const char *s, double b[4])
+{
+    const char *p = s;
+    for (int i = 0; i < 4; i++) {
+        char *end = NULL;
+        b[i] = strtod(p, &end);
+        if (end == p || !isfinite(b[i]))
+            return -1;
+        if (i < 3 && *end != ',')
+            return -1;
+        p = end + (i < 3);
+        if (i == 3 && *end)
+            return -1;
+    }
+    if (b[0] < -180 || b[2] > 180 || b[1] < -90 || b[3] > 90 || !(b[0] < b[2]) || !(b[1] < b[3]))
+        return -1;
+    return 0;
+}
+
 const char *api_header(api_request *rq, const char *name)
 {
     return MHD_lookup_connection_value(rq->conn, MHD_HEADER_KIND, name);

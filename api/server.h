@@ -72,6 +72,10 @@ const char *api_query(api_request *rq, const char *name);
 /* A query value as a finite number within [lo, hi]: 0 when it is one. */
 int api_parse_number(const char *s, double lo, double hi, double *out);
 
+/* "minlon,minlat,maxlon,maxlat" in WGS 84 degrees, in range and ordered:
+ * 0 when it is one. */
+int api_parse_bbox(const char *s, double b[4]);
+
 /* A request header, or NULL.  Borrowed from the connection. */
 const char *api_header(api_request *rq, const char *name);
 
