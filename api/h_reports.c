@@ -560,12 +560,9 @@ ls_status api_h_points_list(api_request *rq)
         11, p, "{\"type\":\"FeatureCollection\",\"features\":", "application/geo+json");
 }
 
-ls_status api_h_point_get(api_request *rq)
+ls_status api_reply_point(api_request *rq, const char *id)
 {
-    char id[32], nf[96];
-    ls_status st = id_param(rq, "point", id, sizeof(id));
-    if (st != LS_OK)
-        return st;
+    char nf[96];
     snprintf(nf, sizeof(nf), "no point %s that this account may see", id);
     const char *p[] = {id};
     return api_reply_sql(
@@ -573,6 +570,7 @@ ls_status api_h_point_get(api_request *rq)
         "SELECT json_build_object('type', 'Feature', 'id', p.id,"
         " 'geometry', ST_AsGeoJSON(p.geom, 7)::json, 'properties', json_build_object(" POINT_PROPS
         ", 'merged_into', p.merged_into, 'fixed_at', p.fixed_at, 'verified_at', p.verified_at,"
+        " 'rejected_reason', p.rejected_reason,"
         " 'reports', coalesce((SELECT json_agg(" REPORT_JSON " ORDER BY r.id) FROM reports r"
         "  WHERE r.point_id = p.id), '[]'::json),"
         " 'assignments', coalesce((SELECT json_agg(json_build_object('id', a.id, 'carrier',"
@@ -586,4 +584,11 @@ ls_status api_h_point_get(api_request *rq)
         "  FROM events e WHERE e.point_id = p.id), '[]'::json)))::text"
         " FROM dz_points p WHERE p.id = $1::bigint",
         1, p, "application/geo+json", nf);
+}
+
+ls_status api_h_point_get(api_request *rq)
+{
+    char id[32];
+    ls_status st = id_param(rq, "point", id, sizeof(id));
+    return st == LS_OK ? api_reply_point(rq, id) : st;
 }

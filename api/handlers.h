@@ -33,4 +33,11 @@ ls_status api_h_report_get(api_request *rq);
 ls_status api_h_points_list(api_request *rq);
 ls_status api_h_point_get(api_request *rq);
 
+/* The point as GET /v1/points/{id} answers it (id already checked). */
+ls_status api_reply_point(api_request *rq, const char *id);
+
+/* api/h_workflow.c */
+ls_status api_h_point_transition(api_request *rq);
+ls_status api_h_assignments_list(api_request *rq);
+
 #endif

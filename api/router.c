@@ -33,6 +33,10 @@ const api_route api_routes[] = {
      ROLE_MINISTRY | ROLE_LOCALITY | ROLE_CARRIER | ROLE_UTILITY, 0},
     {"GET", "/v1/points/{id}", api_h_point_get,
      ROLE_MINISTRY | ROLE_LOCALITY | ROLE_CARRIER | ROLE_UTILITY, 0},
+    {"POST", "/v1/points/{id}/transitions", api_h_point_transition,
+     ROLE_MINISTRY | ROLE_LOCALITY | ROLE_CARRIER | ROLE_UTILITY, 0},
+    {"GET", "/v1/assignments", api_h_assignments_list, ROLE_MINISTRY | ROLE_CARRIER | ROLE_UTILITY,
+     0},
     {"GET", "/v1/coverage", api_h_coverage, 0, 0},
     {"GET", "/v1/coverage/at", api_h_coverage_at, 0, 0},
 };
