@@ -63,6 +63,14 @@ static const struct setting settings[] = {
       "minimum upload speed, Mbps (0: not tested)"),
     N("max-latency", "LOMSONG_MAX_LATENCY_MS", K_DOUBLE, max_latency_ms, "0", 0, 100000,
       "maximum latency, ms (0: not tested)"),
+    N("verify-min-tests", "LOMSONG_VERIFY_MIN_TESTS", K_INT, verify_min_tests, "5", 1, 100000,
+      "tests near a fixed point needed to verify it"),
+    N("verify-min-days", "LOMSONG_VERIFY_MIN_DAYS", K_INT, verify_min_days, "2", 1, 366,
+      "days those tests must span"),
+    N("verify-radius", "LOMSONG_VERIFY_RADIUS_M", K_DOUBLE, verify_radius_m, "500", 50, 5000,
+      "how near the point the tests must be, metres"),
+    N("verify-min-share", "LOMSONG_VERIFY_MIN_SHARE", K_DOUBLE, verify_min_share, "0.8", 0, 1,
+      "share of those tests that must meet the minimum"),
     S("log-level", "LOMSONG_LOG_LEVEL", log_level, "info", "debug, info, warn, error or off"),
 };
 

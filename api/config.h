@@ -28,6 +28,10 @@ typedef struct {
     double min_download_mbps; /* the national minimum, 40 */
     double min_upload_mbps;   /* 0 = not tested */
     double max_latency_ms;    /* 0 = not tested */
+    int verify_min_tests;     /* fixed -> verified: tests needed near the point */
+    int verify_min_days;      /* ... on at least this many days */
+    double verify_radius_m;   /* ... within this distance */
+    double verify_min_share;  /* ... with at least this share meeting the minimum */
     char log_level[16];
 } ls_config;
 

@@ -70,6 +70,7 @@ ls_status api_h_measurements_post(api_request *rq)
     o.min_upload = rq->cfg->min_upload_mbps;
     o.max_latency = rq->cfg->max_latency_ms;
     o.account_id = rq->who.account_id;
+    o.verify = rq->cfg;
     if (rq->who.role == ROLE_CARRIER) {
         o.only_carrier = rq->who.carrier_code;
         if (!o.carrier)

@@ -197,7 +197,7 @@ ls_status api_h_point_transition(api_request *rq)
     char account[32];
     snprintf(account, sizeof(account), "%lld", rq->who.account_id);
     const char *assignment = NULL, *carrier = NULL;
-    char aid[32] = "";
+    char aid[32] = "", astate[24] = "";
     auth_role role = rq->who.role;
 
     if (role == ROLE_MINISTRY) {
@@ -237,7 +237,8 @@ ls_status api_h_point_transition(api_request *rq)
             const char *pa[] = {pid, lit.data, due};
             st = db_query(c, "transition: assign",
                           "SELECT (SELECT count(*) FROM carriers WHERE code = ANY($1::text[]))"
-                          "  = cardinality($1::text[]), $2::date >= current_date",
+                          "  = (SELECT count(DISTINCT x) FROM unnest($1::text[]) x),"
+                          " $2::date >= current_date",
                           2, pa + 1, &r, NULL, 0);
             if (st != LS_OK) {
                 buf_free(&lit);
@@ -256,7 +257,8 @@ ls_status api_h_point_transition(api_request *rq)
                           "INSERT INTO assignments AS a (point_id, carrier_code, province_code,"
                           " commune_code, due_date)"
                           " SELECT p.id, k.code, p.province_code, p.commune_code, $3::date"
-                          " FROM dz_points p, unnest($2::text[]) AS k(code) WHERE p.id = $1::bigint"
+                          " FROM dz_points p, (SELECT DISTINCT unnest($2::text[])) AS k(code)"
+                          " WHERE p.id = $1::bigint"
                           " ON CONFLICT (point_id, carrier_code) DO UPDATE SET"
                           " due_date = EXCLUDED.due_date, updated_at = now(),"
                           " status = CASE WHEN a.status IN ('withdrawn', 'fixed', 'verified')"
@@ -299,7 +301,6 @@ ls_status api_h_point_transition(api_request *rq)
             return api_fail(rq, LS_ENOTFOUND, "point %s is not assigned to %s", pid, carrier);
         }
         snprintf(aid, sizeof(aid), "%s", PQgetvalue(r, 0, 0));
-        char astate[24];
         snprintf(astate, sizeof(astate), "%s", PQgetvalue(r, 0, 1));
         PQclear(r);
         assignment = aid;
@@ -355,15 +356,20 @@ ls_status api_h_point_transition(api_request *rq)
                         carrier,
                         assignment,
                         reason,
-                        note};
+                        note,
+                        assignment ? astate : NULL,
+                        assignment ? to : NULL};
     st = db_query(c, "transition: event",
                   "INSERT INTO events (point_id, assignment_id, province_code, commune_code,"
                   " carrier_code, at, account_id, actor_role, kind, from_status, to_status, reason,"
-                  " note)"
+                  " note, data)"
                   " SELECT $1::bigint, $8::bigint, s.province_code, s.commune_code, $7,"
-                  " $2::timestamptz, $3::bigint, $4, $5, $6, s.status, $9, $10"
+                  " $2::timestamptz, $3::bigint, $4, $5, $6, s.status, $9, $10,"
+                  " CASE WHEN $8::bigint IS NOT NULL THEN jsonb_build_object("
+                  "  'assignment', $8::bigint, 'assignment_from', $11::text,"
+                  "  'assignment_to', $12::text) END"
                   " FROM point_state($1::bigint) s",
-                  10, pe, NULL, NULL, 0);
+                  12, pe, NULL, NULL, 0);
     if (st != LS_OK)
         return api_fail(rq, st, "the event could not be written");
     if (is(to, "fixed")) {

@@ -89,6 +89,7 @@ static int ingest_measurements_cli(const ls_config *cfg, int argc, char **argv)
     o.min_upload = cfg->min_upload_mbps;
     o.max_latency = cfg->max_latency_ms;
     o.progress = isatty(2);
+    o.verify = cfg;
 
     char ci[2048];
     config_app_conninfo(cfg, ci, sizeof(ci));

@@ -179,6 +179,7 @@ int ingest_demo_cli(const ls_config *cfg, int argc, char **argv)
     o.min_download = cfg->min_download_mbps;
     o.min_upload = cfg->min_upload_mbps;
     o.max_latency = cfg->max_latency_ms;
+    o.verify = cfg;
     ingest_summary sum;
     if (ingest_measurements(c, &o, &sum, err, sizeof(err)) != LS_OK) {
         fprintf(stderr, "lomsong demo: %s\n", err);

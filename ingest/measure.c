@@ -1258,8 +1258,37 @@ ls_status ingest_measurements(PGconn *c, const ingest_opts *o, ingest_summary *s
         R.rejects = NULL;
         snprintf(s->reject_file, sizeof(s->reject_file), "%s", o->reject_path);
     }
-    snprintf(s->notes, sizeof(s->notes), "read with %s in %s%s", ingest_reader_driver(R.rd), s->crs,
-             s->swapped_xy ? "; X and Y were swapped (northing given as X)" : "");
+    if (o->verify && s->accepted > 0) {
+        /* The points near the new tests, judged in the batch's transaction:
+         * a point's status is current as soon as the upload returns. */
+        char b[32], mt[16], md[16], rm[32], ms[32];
+        snprintf(b, sizeof(b), "%lld", s->batch);
+        snprintf(mt, sizeof(mt), "%d", o->verify->verify_min_tests);
+        snprintf(md, sizeof(md), "%d", o->verify->verify_min_days);
+        snprintf(rm, sizeof(rm), "%g", o->verify->verify_radius_m);
+        snprintf(ms, sizeof(ms), "%g", o->verify->verify_min_share);
+        const char *pv[] = {b, mt, md, rm, ms};
+        PGresult *rv = NULL;
+        double tv = wall();
+        st = db_query(c, "ingest: verify",
+                      "SELECT * FROM verify_points($1::bigint, $2::int, $3::int, $4::float8,"
+                      " $5::float8)",
+                      5, pv, &rv, NULL, 0);
+        if (st != LS_OK) {
+            snprintf(err, errlen, "the points near the new tests could not be checked");
+            goto out;
+        }
+        s->verified = atoi(PQgetvalue(rv, 0, 0));
+        s->reopened = atoi(PQgetvalue(rv, 0, 1));
+        s->disputed = atoi(PQgetvalue(rv, 0, 2));
+        PQclear(rv);
+        log_debug("ingest: points checked %.3f s", wall() - tv);
+    }
+    snprintf(s->notes, sizeof(s->notes),
+             "read with %s in %s%s; points verified %d, reopened %d, disputed %d",
+             ingest_reader_driver(R.rd), s->crs,
+             s->swapped_xy ? "; X and Y were swapped (northing given as X)" : "", s->verified,
+             s->reopened, s->disputed);
     char bid[32];
     snprintf(bid, sizeof(bid), "%lld", s->batch);
     char *json = ingest_summary_json(s, NULL);

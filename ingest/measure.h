@@ -29,6 +29,7 @@ typedef struct {
     double min_upload;       /* Mbps; 0 = not tested */
     double max_latency;      /* ms; 0 = not tested */
     int progress;            /* draw a progress line on stderr (when it is a terminal) */
+    const ls_config *verify; /* the verification rule's settings; NULL: do not verify */
     /* who is loading: the caller has set the row-level-security context */
     long long account_id;      /* 0 for the command line */
     const char *only_carrier;  /* a carrier account may load only its own rows */
@@ -38,10 +39,11 @@ typedef struct {
 typedef struct {
     long long batch;
     long long rows, accepted, rejected, duplicates, meeting_min, below_min;
-    int swapped_xy;         /* X/Y (or lat/lon) columns were exchanged */
-    char crs[128];          /* the CRS the coordinates were read in */
-    char reject_file[1024]; /* "" when nothing was rejected */
-    char notes[1024];       /* what was guessed, for the user */
+    int swapped_xy;                   /* X/Y (or lat/lon) columns were exchanged */
+    char crs[128];                    /* the CRS the coordinates were read in */
+    char reject_file[1024];           /* "" when nothing was rejected */
+    char notes[1024];                 /* what was guessed, for the user */
+    int verified, reopened, disputed; /* points the batch's tests moved */
 } ingest_summary;
 
 /* Loads one file as one transaction: its own when the connection is idle;
