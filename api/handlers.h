@@ -40,4 +40,8 @@ ls_status api_reply_point(api_request *rq, const char *id);
 ls_status api_h_point_transition(api_request *rq);
 ls_status api_h_assignments_list(api_request *rq);
 
+/* api/h_stats.c */
+ls_status api_h_stats_progress(api_request *rq);
+ls_status api_h_stats_summary(api_request *rq);
+
 #endif

@@ -37,6 +37,10 @@ const api_route api_routes[] = {
      ROLE_MINISTRY | ROLE_LOCALITY | ROLE_CARRIER | ROLE_UTILITY, 0},
     {"GET", "/v1/assignments", api_h_assignments_list, ROLE_MINISTRY | ROLE_CARRIER | ROLE_UTILITY,
      0},
+    {"GET", "/v1/stats/progress", api_h_stats_progress,
+     ROLE_MINISTRY | ROLE_LOCALITY | ROLE_CARRIER, 0},
+    {"GET", "/v1/stats/summary", api_h_stats_summary, ROLE_MINISTRY | ROLE_LOCALITY | ROLE_CARRIER,
+     0},
     {"GET", "/v1/coverage", api_h_coverage, 0, 0},
     {"GET", "/v1/coverage/at", api_h_coverage_at, 0, 0},
 };
