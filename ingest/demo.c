@@ -32,6 +32,109 @@ static const char *const mountain[] = {"04", "08", "11", "12", "14", "15", "20",
                                        "66", "68", "44", "40", "51", "42", "38"};
 static const char *const carriers[] = {"viettel", "vinaphone", "mobifone", "vietnamobile"};
 
+/* A year of dead-zone reports and their progress, written as the API would
+ * write them (points, reports, assignments, an event for every step with
+ * its date): clustered in the mountains, some waiting for triage, some
+ * rejected as duplicates, many blocked for lack of grid power (the 2022
+ * story), some overdue, the rest fixed.  None is marked verified here: the
+ * speed tests below, taken near most fixed points after the fix, verify them
+ * through the real rule when they are loaded.  Deterministic (setseed). */
+static const char demo_points_sql[] =
+    "DO $demo$\n"
+    "DECLARE\n"
+    "  pr record; i int; pid bigint; pt geometry; rep timestamptz; tech text; r float8;\n"
+    "  r2 float8; c text; due date; t timestamptz; nrep int; ppl int;\n"
+    "  allc text[] := ARRAY['viettel', 'vinaphone', 'mobifone', 'vietnamobile'];\n"
+    "  hills text[] := ARRAY['04','08','11','12','14','15','20','52','66','68','44','40','51',"
+    "'42','38'];\n"
+    "  t0 timestamptz := '2025-11-01 08:00:00+07';\n"
+    "BEGIN\n"
+    "  PERFORM setseed(0.2025);\n"
+    "  FOR pr IN SELECT code, geom_simple FROM admin_units WHERE level = 'province'\n"
+    "            AND valid_to IS NULL ORDER BY code LOOP\n"
+    "    FOR i IN 1 .. CASE WHEN pr.code = ANY (hills) THEN 30 ELSE 6 END LOOP\n"
+    "      SELECT (ST_Dump(ST_GeneratePoints(pr.geom_simple, 1, 7000 + i + 100 * pr.code::int)))"
+    ".geom INTO pt;\n"
+    "      rep := t0 + random() * interval '300 days';\n"
+    "      tech := CASE WHEN random() < 0.75 THEN '4G' ELSE '3G' END;\n"
+    "      nrep := 1 + floor(random() * 3)::int;\n"
+    "      ppl := 30 + floor(random() * 600)::int;\n"
+    "      INSERT INTO dz_points (geom, province_code, technology, report_count, people_affected,"
+    " first_reported, updated_at) VALUES (pt, pr.code, tech, nrep, ppl, rep, rep)"
+    " RETURNING id INTO pid;\n"
+    "      INSERT INTO reports (point_id, province_code, geom, technology, carriers, symptom,"
+    " place, people_affected, source, client_ref, created_at) VALUES (pid, pr.code, pt, tech,"
+    " ARRAY[allc[1 + floor(random() * 4)::int]],"
+    " (ARRAY['no_signal', 'weak_signal', 'slow_data'])[1 + floor(random() * 3)::int],"
+    " 'Thôn ' || (ARRAY['Nậm', 'Pá', 'Huổi', 'Lũng', 'Bản', 'Khe', 'Làng'])"
+    "[1 + floor(random() * 7)::int] || ' ' || (1 + floor(random() * 20)::int), ppl, 'map',"
+    " 'demo-' || pr.code || '-' || i, rep);\n"
+    "      INSERT INTO events (point_id, province_code, at, actor_role, kind, to_status, note)"
+    " VALUES (pid, pr.code, rep, 'locality', 'report', 'reported', 'demo data');\n"
+    "      r := random();\n"
+    "      CONTINUE WHEN r < 0.07;\n"
+    "      t := rep + interval '2 days';\n"
+    "      IF r < 0.11 THEN\n"
+    "        UPDATE dz_points SET status = 'rejected', rejected_reason = 'duplicate',"
+    " updated_at = t WHERE id = pid;\n"
+    "        INSERT INTO events (point_id, province_code, at, actor_role, kind, from_status,"
+    " to_status, reason) VALUES (pid, pr.code, t, 'ministry', 'transition', 'reported',"
+    " 'rejected', 'duplicate');\n"
+    "        CONTINUE;\n"
+    "      END IF;\n"
+    "      UPDATE dz_points SET status = 'triaged', updated_at = t WHERE id = pid;\n"
+    "      INSERT INTO events (point_id, province_code, at, actor_role, kind, from_status,"
+    " to_status) VALUES (pid, pr.code, t, 'ministry', 'transition', 'reported', 'triaged');\n"
+    "      CONTINUE WHEN r < 0.15;\n"
+    "      t := t + interval '3 days';\n"
+    "      due := (t + interval '90 days')::date;\n"
+    "      c := allc[1 + floor(random() * 4)::int];\n"
+    "      INSERT INTO assignments (point_id, carrier_code, province_code, due_date, assigned_at,"
+    " updated_at) VALUES (pid, c, pr.code, due, t, t);\n"
+    "      UPDATE dz_points SET status = 'assigned', due_date = due, updated_at = t"
+    " WHERE id = pid;\n"
+    "      INSERT INTO events (point_id, province_code, carrier_code, at, actor_role, kind,"
+    " from_status, to_status, data) VALUES (pid, pr.code, c, t, 'ministry', 'transition',"
+    " 'triaged', 'assigned', jsonb_build_object('carriers', jsonb_build_array(c),"
+    " 'due', due));\n"
+    "      r2 := random();\n"
+    "      t := least(t + interval '10 days' + random() * interval '20 days',"
+    " now() - interval '2 days');\n"
+    "      IF (pr.code = ANY (hills) AND r2 < 0.14) OR r2 < 0.03 THEN\n"
+    "        UPDATE assignments SET status = 'blocked', blocked_reason = 'no_power',"
+    " updated_at = t WHERE point_id = pid;\n"
+    "        UPDATE dz_points SET status = 'blocked', blocked_reason = 'no_power', updated_at = t"
+    " WHERE id = pid;\n"
+    "        INSERT INTO events (point_id, province_code, carrier_code, at, actor_role, kind,"
+    " from_status, to_status, reason) VALUES (pid, pr.code, c, t, 'carrier', 'transition',"
+    " 'assigned', 'blocked', 'no_power');\n"
+    "      ELSIF r2 < 0.19 THEN\n"
+    "        UPDATE assignments SET status = 'blocked', blocked_reason = 'site_permit',"
+    " updated_at = t WHERE point_id = pid;\n"
+    "        UPDATE dz_points SET status = 'blocked', blocked_reason = 'site_permit',"
+    " updated_at = t WHERE id = pid;\n"
+    "        INSERT INTO events (point_id, province_code, carrier_code, at, actor_role, kind,"
+    " from_status, to_status, reason) VALUES (pid, pr.code, c, t, 'carrier', 'transition',"
+    " 'assigned', 'blocked', 'site_permit');\n"
+    "      ELSIF r2 < 0.40 THEN\n"
+    "        UPDATE assignments SET status = 'in_progress', updated_at = t WHERE point_id = pid;\n"
+    "        UPDATE dz_points SET status = 'in_progress', updated_at = t WHERE id = pid;\n"
+    "        INSERT INTO events (point_id, province_code, carrier_code, at, actor_role, kind,"
+    " from_status, to_status) VALUES (pid, pr.code, c, t, 'carrier', 'transition', 'assigned',"
+    " 'in_progress');\n"
+    "      ELSE\n"
+    "        UPDATE assignments SET status = 'fixed', updated_at = t WHERE point_id = pid;\n"
+    "        UPDATE dz_points SET status = 'fixed', fixed_at = t, due_date = NULL, updated_at = t"
+    " WHERE id = pid;\n"
+    "        INSERT INTO events (point_id, province_code, carrier_code, at, actor_role, kind,"
+    " from_status, to_status, note) VALUES (pid, pr.code, c, t, 'carrier', 'transition',"
+    " 'assigned', 'fixed', 'new site on air');\n"
+    "      END IF;\n"
+    "    END LOOP;\n"
+    "  END LOOP;\n"
+    "END\n"
+    "$demo$";
+
 static int in_list(const char *code, const char *const *list, size_t n)
 {
     for (size_t i = 0; i < n; i++)
@@ -117,6 +220,61 @@ int ingest_demo_cli(const ls_config *cfg, int argc, char **argv)
     }
     fd = -1;
     fputs("lat,lon,time,download_mbps,upload_mbps,ping_ms,operator,network_type\n", f);
+
+    /* The dead-zone points, once; then tests near most fixed ones, after the
+     * fix, on three days, so that loading them verifies those fixes. */
+    long points_made = 0, fixes_tested = 0;
+    {
+        PGresult *q = NULL;
+        if (db_query(c, "demo: have points",
+                     "SELECT count(*) FROM reports WHERE client_ref LIKE 'demo-%'", 0, NULL, &q,
+                     NULL, 0) != LS_OK)
+            goto out;
+        int have = atoi(PQgetvalue(q, 0, 0)) > 0;
+        PQclear(q);
+        if (!have) {
+            if (db_exec(c, "BEGIN") != LS_OK || db_exec(c, demo_points_sql) != LS_OK ||
+                db_exec(c, "COMMIT") != LS_OK) {
+                db_exec(c, "ROLLBACK");
+                fprintf(stderr, "lomsong demo: the demo dead-zone points could not be made\n");
+                goto out;
+            }
+        }
+        if (db_query(c, "demo: fixed points",
+                     "SELECT p.id, ST_X(p.geom), ST_Y(p.geom), p.technology,"
+                     " extract(epoch FROM p.fixed_at), a.carrier_code,"
+                     " (SELECT count(*) FROM reports WHERE client_ref LIKE 'demo-%')"
+                     " FROM dz_points p JOIN assignments a ON a.point_id = p.id"
+                     " JOIN reports r ON r.point_id = p.id AND r.client_ref LIKE 'demo-%'"
+                     " WHERE p.status IN ('fixed', 'verified') AND p.fixed_at IS NOT NULL"
+                     " ORDER BY p.id",
+                     0, NULL, &q, NULL, 0) != LS_OK)
+            goto out;
+        uint64_t vs = (uint64_t)seed * 31 + 7;
+        for (int i = 0; i < PQntuples(q); i++) {
+            points_made = atol(PQgetvalue(q, i, 6));
+            if (rng_unit(&vs) < 0.2)
+                continue; /* not measured yet: stays fixed, awaiting verification */
+            double plon = atof(PQgetvalue(q, i, 1)), plat = atof(PQgetvalue(q, i, 2));
+            double fixed = atof(PQgetvalue(q, i, 4));
+            for (int k = 0; k < 6; k++) {
+                double t = fixed + 86400.0 * (1 + k / 2) + 3600.0 * (1 + k);
+                if (t > (double)time(NULL) - 3600)
+                    break;
+                time_t tt = (time_t)t;
+                struct tm tm;
+                gmtime_r(&tt, &tm);
+                char ts[32];
+                strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%SZ", &tm);
+                fprintf(f, "%.6f,%.6f,%s,%.2f,%.2f,%d,%s,%s\n",
+                        plat + (rng_unit(&vs) - 0.5) * 0.002, plon + (rng_unit(&vs) - 0.5) * 0.002,
+                        ts, 55 + rng_unit(&vs) * 60, 12 + rng_unit(&vs) * 10,
+                        20 + (int)(rng_unit(&vs) * 30), PQgetvalue(q, i, 5), PQgetvalue(q, i, 3));
+            }
+            fixes_tested++;
+        }
+        PQclear(q);
+    }
     uint64_t s = (uint64_t)seed * 0x9E3779B97F4A7C15ULL + 1;
     const double t0 = 1761955200.0; /* 2025-11-01T00:00:00Z: a year of tests from here */
     long rows = 0;
@@ -190,6 +348,8 @@ int ingest_demo_cli(const ls_config *cfg, int argc, char **argv)
            "the %g Mbps minimum), %lld already there, %lld outside the area\n",
            rows, places, sum.accepted, sum.meeting_min, o.min_download, sum.duplicates,
            sum.rejected);
+    printf("demo: %ld dead-zone points reported; tests near %ld fixed ones verified %d\n",
+           points_made, fixes_tested, sum.verified);
     rc = 0;
 out:
     if (f)

@@ -2,7 +2,8 @@
  * test_ingest_demo.c — `lomsong demo` in a database of its own (so its rows
  * do not mix with the other suites'): it loads through the real ingest,
  * running it again adds nothing, and the data has the shape it claims
- * (cities meet the 40 Mbps minimum far more often than the mountains).
+ * (cities meet the 40 Mbps minimum far more often than the mountains; dead
+ * zones in every state, the verified ones verified by their tests).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -61,8 +62,33 @@ TEST(ingest_demo, loads_once_and_looks_right)
     char *cells = t_sql(c, "SELECT count(DISTINCT res) FROM coverage_cells");
     CHECK_STR(cells, "4");
 
+    /* dead-zone points in every state; each verified one verified by the
+     * rule, from the demo's tests, with the evidence in a system event */
+    char *points = t_sql(c, "SELECT count(*) FROM dz_points");
+    CHECK(points && atoi(points) > 300);
+    char *states = t_sql(c, "SELECT count(DISTINCT status) FROM dz_points");
+    CHECK(states && atoi(states) >= 7);
+    char *verified = t_sql(c, "SELECT count(*) FROM dz_points WHERE status = 'verified'");
+    CHECK(verified && atoi(verified) > 0);
+    char *proved = t_sql(c, "SELECT count(*) FROM dz_points p WHERE p.status = 'verified'"
+                            " AND EXISTS (SELECT 1 FROM events e WHERE e.point_id = p.id"
+                            " AND e.actor_role = 'system' AND e.to_status = 'verified'"
+                            " AND (e.data->>'tests')::int >= 5)");
+    CHECK_STR(proved, verified);
+    char *no_power = t_sql(c, "SELECT count(*) > 0 FROM dz_points WHERE status = 'blocked'"
+                              " AND blocked_reason = 'no_power'");
+    CHECK_STR(no_power, "t");
+
     CHECK_INT(t_run(args, NULL, &out, &err), 0);
     CHECK_CONTAINS(out, " 0 stored");
+    char *points2 = t_sql(c, "SELECT count(*) FROM dz_points");
+    CHECK_STR(points2, points);
+    free(points);
+    free(points2);
+    free(states);
+    free(verified);
+    free(proved);
+    free(no_power);
     char *n2 = t_sql(c, "SELECT count(*) FROM measurements");
     CHECK_STR(n2, n1);
     free(out);
