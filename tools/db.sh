@@ -99,6 +99,7 @@ psql_super() {
 bootstrap_db() {
     local dir=$1 db=$2
     psql_super "$dir" -d postgres <<SQL
+SET client_min_messages = warning;
 DO \$\$ BEGIN
     IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'lomsong_owner') THEN
         CREATE ROLE lomsong_owner LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE;
@@ -111,6 +112,7 @@ SELECT format('CREATE DATABASE %I OWNER lomsong_owner', '$db')
  WHERE NOT EXISTS (SELECT FROM pg_database WHERE datname = '$db')\gexec
 SQL
     psql_super "$dir" -d "$db" <<SQL
+SET client_min_messages = warning;
 CREATE EXTENSION IF NOT EXISTS postgis;
 CREATE EXTENSION IF NOT EXISTS btree_gist;
 SQL
