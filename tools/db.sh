@@ -177,9 +177,17 @@ cmd_status() {
 
 cmd_destroy() {
     local name=${1:?cluster name} link="$ROOT/.run/$1"
+    # The fallback place too: a new clone at the same path has no link yet,
+    # and must not find the old clone's cluster there.
+    local fallback
+    fallback="/var/tmp/lomsong-$(printf '%s' "$ROOT" | sha1sum | cut -c1-12)/$name"
     cmd_stop "$name" || true
+    if [ -f "$fallback/data/postmaster.pid" ]; then
+        as_pg "$PG_BIN/pg_ctl" -D "$fallback/data" -m fast -w -t 60 stop >/dev/null 2>&1 || true
+    fi
     if [ -L "$link" ]; then rm -rf "$(readlink -f "$link")"; rm -f "$link";
     else rm -rf "$link"; fi
+    rm -rf "$fallback"
 }
 
 cmd_createdb() {
