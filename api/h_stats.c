@@ -48,21 +48,25 @@
 
 struct breakdown {
     const char *by;
-    const char *keyed; /* SELECT key, name, <point columns> FROM pts ... (an allowlist) */
+    const char *keyed; /* SELECT key, <point columns> FROM pts ... (an allowlist) */
+    const char *name;  /* the name of group g's key, looked up once per group */
 };
 
 static const struct breakdown breakdowns[] = {
-    {"province", "SELECT p.province_code AS key, (SELECT u.name FROM admin_units u"
-                 " WHERE u.level = 'province' AND u.code = p.province_code AND u.valid_to IS NULL"
-                 " LIMIT 1) AS name, p.* FROM pts p"},
-    {"tech", "SELECT p.technology AS key, NULL::text AS name, p.* FROM pts p"},
-    {"month", "SELECT to_char(p.first_reported AT TIME ZONE 'Asia/Ho_Chi_Minh', 'YYYY-MM') AS key,"
-              " NULL::text AS name, p.* FROM pts p"},
-    {"carrier", "SELECT a.carrier_code AS key, (SELECT c.name FROM carriers c"
-                " WHERE c.code = a.carrier_code) AS name, p.* FROM pts p"
-                " LEFT JOIN assignments a ON a.point_id = p.id AND a.status <> 'withdrawn'"},
-    {"reason", "SELECT p.blocked_reason AS key, NULL::text AS name, p.* FROM pts p"
-               " WHERE p.status = 'blocked'"},
+    {"province", "SELECT p.province_code AS key, p.* FROM pts p",
+     "(SELECT u.name FROM admin_units u WHERE u.level = 'province' AND u.code = g.key"
+     " AND u.valid_to IS NULL LIMIT 1)"},
+    {"tech", "SELECT p.technology AS key, p.* FROM pts p", "NULL::text"},
+    {"month",
+     "SELECT to_char(p.first_reported AT TIME ZONE 'Asia/Ho_Chi_Minh', 'YYYY-MM') AS key, p.*"
+     " FROM pts p",
+     "NULL::text"},
+    {"carrier",
+     "SELECT a.carrier_code AS key, p.* FROM pts p"
+     " LEFT JOIN assignments a ON a.point_id = p.id AND a.status <> 'withdrawn'",
+     "(SELECT c.name FROM carriers c WHERE c.code = g.key)"},
+    {"reason", "SELECT p.blocked_reason AS key, p.* FROM pts p WHERE p.status = 'blocked'",
+     "NULL::text"},
 };
 
 static ls_status period(api_request *rq, const char **from, const char **to)
@@ -112,12 +116,12 @@ ls_status api_h_stats_progress(api_request *rq)
     char sql[8192];
     snprintf(sql, sizeof(sql),
              "WITH pts AS (" POINTS "), keyed AS (%s),"
-             " grouped AS (SELECT key, max(name) AS name, " COUNTS " AS c FROM keyed GROUP BY key)"
+             " grouped AS (SELECT key, " COUNTS " AS c FROM keyed GROUP BY key)"
              " SELECT jsonb_build_object('by', $3::text, 'from', $1::date, 'to', $2::date,"
-             " 'rows', coalesce((SELECT jsonb_agg(jsonb_build_object('key', key, 'name', name)"
-             "  || c ORDER BY key NULLS LAST) FROM grouped), '[]'::jsonb),"
+             " 'rows', coalesce((SELECT jsonb_agg(jsonb_build_object('key', g.key, 'name', %s)"
+             "  || g.c ORDER BY g.key NULLS LAST) FROM grouped g), '[]'::jsonb),"
              " 'totals', (SELECT " COUNTS " FROM pts))::text",
-             b->keyed);
+             b->keyed, b->name);
     const char *p[] = {from, to, by};
     if (!format || strcmp(format, "json") == 0)
         return api_reply_sql(rq, "stats: progress", sql, 3, p, "application/json", NULL);
