@@ -19,6 +19,8 @@
  * themselves (why a request got no response) are kept as notes and shown
  * only if the test fails.
  */
+#include <cjson/cJSON.h>
+
 #include "t.h"
 
 #include <arpa/inet.h>
@@ -1124,4 +1126,38 @@ int main(int argc, char **argv)
     printf("%d passed, %d failed\n", passed, failed);
     fflush(stdout);
     return failed ? 1 : 0;
+}
+
+/* ------------------------------------------------------ shared helpers */
+
+PGconn *t_sysdb(void)
+{
+    PGconn *c = t_connect(t_admin_db());
+    if (c)
+        free(t_sql(c, "SELECT set_config('lomsong.role', 'system', false)"));
+    return c;
+}
+
+char *t_sqlf(PGconn *c, const char *fmt, ...)
+{
+    char q[8192];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(q, sizeof q, fmt, ap);
+    va_end(ap);
+    return c ? t_sql(c, q) : NULL;
+}
+
+int t_is_problem(const t_resp *r, long status)
+{
+    if (r->status != status || !r->content_type ||
+        strcmp(r->content_type, "application/problem+json") != 0)
+        return 0;
+    cJSON *j = cJSON_Parse(r->body);
+    int ok = j && cJSON_IsNumber(cJSON_GetObjectItemCaseSensitive(j, "status")) &&
+             (long)cJSON_GetObjectItemCaseSensitive(j, "status")->valuedouble == status &&
+             cJSON_IsString(cJSON_GetObjectItemCaseSensitive(j, "detail")) &&
+             cJSON_IsString(cJSON_GetObjectItemCaseSensitive(j, "title"));
+    cJSON_Delete(j);
+    return ok;
 }

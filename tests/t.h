@@ -70,6 +70,13 @@ PGconn *t_connect(const char *conninfo);
  * no row. */
 char *t_sql(PGconn *c, const char *sql);
 
+/* An owner connection in the 'system' security context (it sees every
+ * row through row-level security); NULL (and a failed check) on error. */
+PGconn *t_sysdb(void);
+
+/* t_sql with a printf-formatted statement (at most 8 KiB); NULL for c NULL. */
+char *t_sqlf(PGconn *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
 /* Path of the lomsong binary under test (beside the test binary). */
 const char *t_bin(void);
 
@@ -122,6 +129,10 @@ typedef struct {
 int t_http(const char *method, const char *path, const char *token, const char *body,
            size_t body_len, const char *extra_headers, t_resp *r);
 void t_resp_free(t_resp *r);
+
+/* 1 when the response is application/problem+json with this status, and
+ * its body says the same status and has a title and a detail. */
+int t_is_problem(const t_resp *r, long status);
 
 /* Value of a response header (case-insensitive), in a static buffer or NULL. */
 const char *t_header(const t_resp *r, const char *name);

@@ -17,20 +17,6 @@
 #include "t.h"
 #include "../api/router.h"
 
-static int is_problem(const t_resp *r, long status)
-{
-    if (r->status != status || !r->content_type ||
-        strcmp(r->content_type, "application/problem+json") != 0)
-        return 0;
-    cJSON *j = cJSON_Parse(r->body);
-    int ok = j && cJSON_GetObjectItem(j, "status") &&
-             cJSON_GetObjectItem(j, "status")->valueint == status &&
-             cJSON_IsString(cJSON_GetObjectItem(j, "detail")) &&
-             cJSON_IsString(cJSON_GetObjectItem(j, "title"));
-    cJSON_Delete(j);
-    return ok;
-}
-
 static char *ministry;
 
 TEST(http, server_starts)
@@ -58,7 +44,7 @@ TEST(http, unknown_route_is_404_problem)
 {
     t_resp r;
     CHECK_INT(t_http("GET", "/v1/nothing-here", NULL, NULL, 0, NULL, &r), 0);
-    CHECK(is_problem(&r, 404));
+    CHECK(t_is_problem(&r, 404));
     CHECK_CONTAINS(r.body, "/v1/nothing-here");
     t_resp_free(&r);
 }
@@ -67,7 +53,7 @@ TEST(http, wrong_method_is_405_with_allow)
 {
     t_resp r;
     CHECK_INT(t_http("DELETE", "/v1/carriers", NULL, NULL, 0, NULL, &r), 0);
-    CHECK(is_problem(&r, 405));
+    CHECK(t_is_problem(&r, 405));
     CHECK_STR(t_header(&r, "Allow"), "GET, HEAD");
     t_resp_free(&r);
 }
@@ -76,23 +62,23 @@ TEST(http, missing_and_bad_tokens_are_401)
 {
     t_resp r;
     CHECK_INT(t_http("GET", "/v1/me", NULL, NULL, 0, NULL, &r), 0);
-    CHECK(is_problem(&r, 401));
+    CHECK(t_is_problem(&r, 401));
     CHECK_CONTAINS(t_header(&r, "WWW-Authenticate"), "Bearer");
     t_resp_free(&r);
 
     CHECK_INT(t_http("GET", "/v1/me", "ls_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", NULL, 0, NULL, &r), 0);
-    CHECK(is_problem(&r, 401));
+    CHECK(t_is_problem(&r, 401));
     CHECK_CONTAINS(t_header(&r, "WWW-Authenticate"), "invalid_token");
     t_resp_free(&r);
 
     CHECK_INT(
         t_http("GET", "/v1/me", "not-even-a-token'; DROP TABLE accounts; --", NULL, 0, NULL, &r),
         0);
-    CHECK(is_problem(&r, 401));
+    CHECK(t_is_problem(&r, 401));
     t_resp_free(&r);
 
     CHECK_INT(t_http("GET", "/v1/me", NULL, NULL, 0, "Authorization: Basic dXNlcjpwYXNz", &r), 0);
-    CHECK(is_problem(&r, 401));
+    CHECK(t_is_problem(&r, 401));
     t_resp_free(&r);
 }
 
@@ -129,14 +115,14 @@ TEST(http, role_without_the_right_is_403)
     char *pub = t_token("public", NULL, NULL);
     t_resp r;
     CHECK_INT(t_http("GET", "/metrics", loc, NULL, 0, NULL, &r), 0);
-    CHECK(is_problem(&r, 403));
+    CHECK(t_is_problem(&r, 403));
     CHECK_CONTAINS(r.body, "locality");
     t_resp_free(&r);
     CHECK_INT(t_http("GET", "/metrics", pub, NULL, 0, NULL, &r), 0);
-    CHECK(is_problem(&r, 403));
+    CHECK(t_is_problem(&r, 403));
     t_resp_free(&r);
     CHECK_INT(t_http("GET", "/metrics", NULL, NULL, 0, NULL, &r), 0);
-    CHECK(is_problem(&r, 401));
+    CHECK(t_is_problem(&r, 401));
     t_resp_free(&r);
     free(loc);
     free(pub);
@@ -156,7 +142,7 @@ TEST(http, revoked_and_expired_tokens_stop_working)
     free(out);
     free(err);
     CHECK_INT(t_http("GET", "/v1/me", tok, NULL, 0, NULL, &r), 0);
-    CHECK(is_problem(&r, 401));
+    CHECK(t_is_problem(&r, 401));
     t_resp_free(&r);
     /* revoking twice says so, and still succeeds */
     CHECK_INT(t_run(args, NULL, &out, &err), 0);
@@ -177,7 +163,7 @@ TEST(http, revoked_and_expired_tokens_stop_working)
     free(id);
     PQfinish(c);
     CHECK_INT(t_http("GET", "/v1/me", tok, NULL, 0, NULL, &r), 0);
-    CHECK(is_problem(&r, 401));
+    CHECK(t_is_problem(&r, 401));
     t_resp_free(&r);
     free(tok);
 }
@@ -194,14 +180,14 @@ TEST(http, body_over_the_limit_is_413)
     t_resp r;
     CHECK_INT(
         t_http("POST", "/v1/units/locate", NULL, big, n, "Content-Type: application/json", &r), 0);
-    CHECK(is_problem(&r, 413));
+    CHECK(t_is_problem(&r, 413));
     CHECK_CONTAINS(r.body, "4096");
     t_resp_free(&r);
     /* chunked: no Content-Length, so the cap is found while reading */
     CHECK_INT(t_http("POST", "/v1/units/locate", NULL, big, n,
                      "Content-Type: application/json\nTransfer-Encoding: chunked", &r),
               0);
-    CHECK(is_problem(&r, 413));
+    CHECK(t_is_problem(&r, 413));
     t_resp_free(&r);
     free(big);
     /* the server is still fine */
@@ -215,15 +201,15 @@ TEST(http, malformed_json_names_the_offset)
     t_resp r;
     const char *body = "{\"points\": [{\"lat\": 21.0, \"lon\": }]}";
     CHECK_INT(t_http("POST", "/v1/units/locate", NULL, body, strlen(body), NULL, &r), 0);
-    CHECK(is_problem(&r, 400));
+    CHECK(t_is_problem(&r, 400));
     CHECK_CONTAINS(r.body, "malformed JSON at byte 33");
     t_resp_free(&r);
     CHECK_INT(t_http("POST", "/v1/units/locate", NULL, "", 0, NULL, &r), 0);
-    CHECK(is_problem(&r, 400));
+    CHECK(t_is_problem(&r, 400));
     t_resp_free(&r);
     const char *wrong = "{\"points\": [{\"lat\": \"north\", \"lon\": 105}]}";
     CHECK_INT(t_http("POST", "/v1/units/locate", NULL, wrong, strlen(wrong), NULL, &r), 0);
-    CHECK(is_problem(&r, 400));
+    CHECK(t_is_problem(&r, 400));
     CHECK_CONTAINS(r.body, "points[0]");
     t_resp_free(&r);
 }
@@ -272,13 +258,13 @@ TEST(http, units_and_carriers)
     t_resp_free(&r);
 
     CHECK_INT(t_http("GET", "/v1/units/99", NULL, NULL, 0, NULL, &r), 0);
-    CHECK(is_problem(&r, 404));
+    CHECK(t_is_problem(&r, 404));
     t_resp_free(&r);
     CHECK_INT(t_http("GET", "/v1/units?level=district", NULL, NULL, 0, NULL, &r), 0);
-    CHECK(is_problem(&r, 400));
+    CHECK(t_is_problem(&r, 400));
     t_resp_free(&r);
     CHECK_INT(t_http("GET", "/v1/units?at=2025-02-30", NULL, NULL, 0, NULL, &r), 0);
-    CHECK(is_problem(&r, 400));
+    CHECK(t_is_problem(&r, 400));
     t_resp_free(&r);
 
     CHECK_INT(t_http("GET", "/v1/carriers", NULL, NULL, 0, NULL, &r), 0);
@@ -307,13 +293,13 @@ TEST(http, locate_points)
     CHECK_CONTAINS(r.body, "\"code\" : \"08\"");
     t_resp_free(&r);
     CHECK_INT(t_http("GET", "/v1/units/locate?lat=10&lon=120", NULL, NULL, 0, NULL, &r), 0);
-    CHECK(is_problem(&r, 404));
+    CHECK(t_is_problem(&r, 404));
     t_resp_free(&r);
     CHECK_INT(t_http("GET", "/v1/units/locate?lat=abc&lon=105", NULL, NULL, 0, NULL, &r), 0);
-    CHECK(is_problem(&r, 400));
+    CHECK(t_is_problem(&r, 400));
     t_resp_free(&r);
     CHECK_INT(t_http("GET", "/v1/units/locate?lat=91&lon=105", NULL, NULL, 0, NULL, &r), 0);
-    CHECK(is_problem(&r, 400));
+    CHECK(t_is_problem(&r, 400));
     t_resp_free(&r);
 
     const char *body = "{\"points\": [{\"lat\": 21.0285, \"lon\": 105.8542},"

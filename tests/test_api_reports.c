@@ -33,20 +33,6 @@ static long long g_merge_point, g_merge_r[2];   /* Lào Cai 22.40,104.05 4G, two
 static long long g_hanoi_report, g_hanoi_point; /* Hà Nội 21.03,105.80 4G */
 static long long g_page_points[5];              /* Lào Cai 22.58 N, 5G */
 
-static int is_problem(const t_resp *r, long status)
-{
-    if (r->status != status || !r->content_type ||
-        strcmp(r->content_type, "application/problem+json") != 0)
-        return 0;
-    cJSON *j = cJSON_Parse(r->body);
-    int ok = j && cJSON_IsNumber(cJSON_GetObjectItemCaseSensitive(j, "status")) &&
-             (long)cJSON_GetObjectItemCaseSensitive(j, "status")->valuedouble == status &&
-             cJSON_IsString(cJSON_GetObjectItemCaseSensitive(j, "detail")) &&
-             cJSON_IsString(cJSON_GetObjectItemCaseSensitive(j, "title"));
-    cJSON_Delete(j);
-    return ok;
-}
-
 /* The problem's detail, decoded from JSON (so \u escapes become UTF-8). */
 static char *detail_of(const t_resp *r)
 {
@@ -96,25 +82,6 @@ static int contains(const long long *ids, int n, long long id)
 
 /* An owner connection in the 'system' context (the tables have FORCE ROW
  * LEVEL SECURITY). */
-static PGconn *sysdb(void)
-{
-    PGconn *c = t_connect(t_admin_db());
-    if (c)
-        free(t_sql(c, "SELECT set_config('lomsong.role', 'system', false)"));
-    return c;
-}
-
-static char *sqlf(PGconn *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static char *sqlf(PGconn *c, const char *fmt, ...)
-{
-    char q[4096];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(q, sizeof q, fmt, ap);
-    va_end(ap);
-    return c ? t_sql(c, q) : NULL;
-}
-
 /* One number from SQL; LLONG_MIN when the query fails. */
 static long long sql_ll(PGconn *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static long long sql_ll(PGconn *c, const char *fmt, ...)
@@ -132,7 +99,7 @@ static long long sql_ll(PGconn *c, const char *fmt, ...)
 
 static long long count_rows(const char *table)
 {
-    PGconn *c = sysdb();
+    PGconn *c = t_sysdb();
     long long n = sql_ll(c, "SELECT count(*) FROM %s", table);
     PQfinish(c);
     return n;
@@ -227,7 +194,7 @@ static void post_refused(int line, const char *tok, const char *body, long statu
         t_fail(__FILE__, line, "POST /v1/reports: no answer");
         return;
     }
-    if (!is_problem(&r, status))
+    if (!t_is_problem(&r, status))
         t_fail(__FILE__, line, "POST /v1/reports %.200s: got %ld %s \"%.300s\", want %ld problem",
                body ? body : "(no body)", r.status, r.content_type ? r.content_type : "",
                r.body ? r.body : "", status);
@@ -252,7 +219,7 @@ static void get_refused(int line, const char *tok, const char *path, long status
         t_fail(__FILE__, line, "GET %s: no answer", path);
         return;
     }
-    if (!is_problem(&r, status))
+    if (!t_is_problem(&r, status))
         t_fail(__FILE__, line, "GET %s: got %ld %s \"%.300s\", want %ld problem", path, r.status,
                r.content_type ? r.content_type : "", r.body ? r.body : "", status);
     t_resp_free(&r);
@@ -455,14 +422,14 @@ TEST(api_reports, post_creates_report_and_point)
 
     /* what was stored */
     CHECK_INT(count_rows("reports"), before + 1);
-    PGconn *c = sysdb();
-    char *row = sqlf(c,
-                     "SELECT concat_ws('|', r.point_id, r.province_code, r.technology, r.symptom,"
-                     " r.place, r.people_affected, array_to_string(r.carriers, ','),"
-                     " round(ST_Y(r.geom)::numeric, 5), round(ST_X(r.geom)::numeric, 5),"
-                     " a.role, a.unit_code)"
-                     " FROM reports r JOIN accounts a ON a.id = r.account_id WHERE r.id = %lld",
-                     g_report1);
+    PGconn *c = t_sysdb();
+    char *row = t_sqlf(c,
+                       "SELECT concat_ws('|', r.point_id, r.province_code, r.technology, r.symptom,"
+                       " r.place, r.people_affected, array_to_string(r.carriers, ','),"
+                       " round(ST_Y(r.geom)::numeric, 5), round(ST_X(r.geom)::numeric, 5),"
+                       " a.role, a.unit_code)"
+                       " FROM reports r JOIN accounts a ON a.id = r.account_id WHERE r.id = %lld",
+                       g_report1);
     char want[256];
     snprintf(want, sizeof want,
              "%lld|15|4G|no_signal|Thôn Nậm Lúc|120|viettel,vinaphone|22.48000|103.97000|"
@@ -470,11 +437,11 @@ TEST(api_reports, post_creates_report_and_point)
              g_point1);
     CHECK_STR(row, want);
     free(row);
-    row = sqlf(c,
-               "SELECT concat_ws('|', status, technology, province_code, report_count,"
-               " people_affected, round(ST_Y(geom)::numeric, 5), round(ST_X(geom)::numeric, 5))"
-               " FROM dz_points WHERE id = %lld",
-               g_point1);
+    row = t_sqlf(c,
+                 "SELECT concat_ws('|', status, technology, province_code, report_count,"
+                 " people_affected, round(ST_Y(geom)::numeric, 5), round(ST_X(geom)::numeric, 5))"
+                 " FROM dz_points WHERE id = %lld",
+                 g_point1);
     CHECK_STR(row, "reported|4G|15|1|120|22.48000|103.97000");
     free(row);
     CHECK(sql_ll(c,
@@ -509,12 +476,12 @@ TEST(api_reports, post_geojson_feature)
     CHECK(cJSON_IsFalse(item(item(j, "point"), "joined")));
     cJSON_Delete(j);
     t_resp_free(&r);
-    PGconn *c = sysdb();
-    char *row = sqlf(c,
-                     "SELECT concat_ws('|', round(ST_Y(geom)::numeric, 5),"
-                     " round(ST_X(geom)::numeric, 5), technology, symptom, people_affected)"
-                     " FROM reports WHERE id = %lld",
-                     p.report);
+    PGconn *c = t_sysdb();
+    char *row = t_sqlf(c,
+                       "SELECT concat_ws('|', round(ST_Y(geom)::numeric, 5),"
+                       " round(ST_X(geom)::numeric, 5), technology, symptom, people_affected)"
+                       " FROM reports WHERE id = %lld",
+                       p.report);
     CHECK_STR(row, "22.35000|103.90000|3G|weak_signal|40");
     free(row);
     PQfinish(c);
@@ -716,7 +683,7 @@ TEST(api_reports, idempotency_key_replays_the_first_answer)
     CHECK_INT(b.point, a.point);
     CHECK_INT(b.joined, 0);
     CHECK_INT(count_rows("reports"), before + 1);
-    PGconn *c = sysdb();
+    PGconn *c = t_sysdb();
     CHECK_INT(sql_ll(c, "SELECT report_count FROM dz_points WHERE id = %lld", a.point), 1);
     CHECK_INT(sql_ll(c, "SELECT people_affected FROM dz_points WHERE id = %lld", a.point), 7);
     /* the same key from another account is its own report (and joins the point) */
@@ -777,17 +744,17 @@ TEST(api_reports, reports_within_300m_join_one_point)
     CHECK_INT(h.joined, 0);
     CHECK(h.point != g.point);
 
-    PGconn *c = sysdb();
-    char *row = sqlf(c,
-                     "SELECT concat_ws('|', report_count, people_affected, technology)"
-                     " FROM dz_points WHERE id = %lld",
-                     a.point);
+    PGconn *c = t_sysdb();
+    char *row = t_sqlf(c,
+                       "SELECT concat_ws('|', report_count, people_affected, technology)"
+                       " FROM dz_points WHERE id = %lld",
+                       a.point);
     CHECK_STR(row, "2|35|4G");
     free(row);
     CHECK_INT(sql_ll(c, "SELECT count(*) FROM reports WHERE point_id = %lld", a.point), 2);
     CHECK_INT(sql_ll(c, "SELECT report_count FROM dz_points WHERE id = %lld", c1.point), 1);
     CHECK_INT(sql_ll(c, "SELECT count(*) FROM reports WHERE point_id = %lld", d.point), 1);
-    row = sqlf(c, "SELECT technology FROM dz_points WHERE id = %lld", d.point);
+    row = t_sqlf(c, "SELECT technology FROM dz_points WHERE id = %lld", d.point);
     CHECK_STR(row, "3G");
     free(row);
     PQfinish(c);
@@ -872,15 +839,15 @@ TEST(api_reports, concurrent_reports_at_one_place_make_one_point)
             CHECK(jobs[k].report != jobs[i].report);
     }
     CHECK_INT(fresh, 1);
-    PGconn *c = sysdb();
+    PGconn *c = t_sysdb();
     CHECK_INT(sql_ll(c, "SELECT count(*) FROM dz_points WHERE technology = '2G' AND ST_DWithin("
                         "geom::geography, ST_SetSRID(ST_MakePoint(104.01, 22.44), 4326)::geography,"
                         " 1000)"),
               1);
-    char *row = sqlf(c,
-                     "SELECT concat_ws('|', report_count, people_affected) FROM dz_points"
-                     " WHERE id = %lld",
-                     jobs[0].point);
+    char *row = t_sqlf(c,
+                       "SELECT concat_ws('|', report_count, people_affected) FROM dz_points"
+                       " WHERE id = %lld",
+                       jobs[0].point);
     CHECK_STR(row, "6|18");
     free(row);
     PQfinish(c);
@@ -1055,11 +1022,11 @@ TEST(api_reports, points_pages_and_filters)
     CHECK_INT(POINTS(tok_min, BOX "&overdue=true", ids, 64), 0);
     /* carrier=: every point it gives names that carrier among its "carriers"; with
      * vinaphone assigned to the fifth point, some carrier filter gives something */
-    PGconn *c = sysdb();
-    free(sqlf(c,
-              "INSERT INTO assignments (point_id, carrier_code, province_code)"
-              " VALUES (%lld, 'vinaphone', '15') RETURNING id",
-              g_page_points[4]));
+    PGconn *c = t_sysdb();
+    free(t_sqlf(c,
+                "INSERT INTO assignments (point_id, carrier_code, province_code)"
+                " VALUES (%lld, 'vinaphone', '15') RETURNING id",
+                g_page_points[4]));
     int found = 0;
     const char *codes[] = {"viettel", "mobifone", "vinaphone"};
     for (int k = 0; k < 3; k++) {
@@ -1088,11 +1055,11 @@ TEST(api_reports, points_pages_and_filters)
     CHECK_INT(ids[0], g_page_points[4]);
 
     /* one point triaged, another past its due date */
-    free(sqlf(c, "UPDATE dz_points SET status = 'triaged' WHERE id = %lld RETURNING id",
-              g_page_points[1]));
-    free(sqlf(c, "UPDATE dz_points SET due_date = current_date - 3 WHERE id = %lld RETURNING id",
-              g_page_points[2]));
-    char *due = sqlf(c, "SELECT (current_date - 3)::text");
+    free(t_sqlf(c, "UPDATE dz_points SET status = 'triaged' WHERE id = %lld RETURNING id",
+                g_page_points[1]));
+    free(t_sqlf(c, "UPDATE dz_points SET due_date = current_date - 3 WHERE id = %lld RETURNING id",
+                g_page_points[2]));
+    char *due = t_sqlf(c, "SELECT (current_date - 3)::text");
     PQfinish(c);
     CHECK_INT(POINTS(tok_min, BOX "&status=triaged", ids, 64), 1);
     CHECK_INT(ids[0], g_page_points[1]);

@@ -55,28 +55,7 @@ static int same(const char *a, const char *b)
     return (!a && !b) || (a && b && strcmp(a, b) == 0);
 }
 
-static int is_problem(const t_resp *r, long status)
-{
-    if (r->status != status || !r->content_type ||
-        strcmp(r->content_type, "application/problem+json") != 0)
-        return 0;
-    cJSON *j = cJSON_Parse(r->body);
-    int ok = j && cJSON_IsNumber(item(j, "status")) &&
-             (long)item(j, "status")->valuedouble == status && cJSON_IsString(item(j, "detail")) &&
-             cJSON_IsString(item(j, "title"));
-    cJSON_Delete(j);
-    return ok;
-}
-
 /* An owner connection in the 'system' context (FORCE ROW LEVEL SECURITY). */
-static PGconn *sysdb(void)
-{
-    PGconn *c = t_connect(t_admin_db());
-    if (c)
-        free(t_sql(c, "SELECT set_config('lomsong.role', 'system', false)"));
-    return c;
-}
-
 /* One value from SQL as a malloc'd string, or NULL. */
 static char *sql_str(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 static char *sql_str(const char *fmt, ...)
@@ -86,7 +65,7 @@ static char *sql_str(const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(q, sizeof q, fmt, ap);
     va_end(ap);
-    PGconn *c = sysdb();
+    PGconn *c = t_sysdb();
     char *s = c ? t_sql(c, q) : NULL;
     PQfinish(c);
     return s;
@@ -101,7 +80,7 @@ static long long sql_ll(const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(q, sizeof q, fmt, ap);
     va_end(ap);
-    PGconn *c = sysdb();
+    PGconn *c = t_sysdb();
     char *s = c ? t_sql(c, q) : NULL;
     long long v = s ? strtoll(s, NULL, 10) : LLONG_MIN;
     free(s);
@@ -345,7 +324,7 @@ static void get_refused(int line, const char *tok, const char *path, long status
         t_fail(__FILE__, line, "GET %s: no answer", path);
         return;
     }
-    if (!is_problem(&r, status))
+    if (!t_is_problem(&r, status))
         t_fail(__FILE__, line, "GET %s: got %ld %s \"%.300s\", want a %ld problem", path, r.status,
                S(r.content_type), r.body ? r.body : "", status);
     t_resp_free(&r);
@@ -549,7 +528,7 @@ static int world_built;
 
 static long long insert_old_point(double lat, double lon, const char *at, int days_to_verified)
 {
-    PGconn *c = sysdb();
+    PGconn *c = t_sysdb();
     char q[2048];
     snprintf(q, sizeof q,
              "INSERT INTO dz_points (geom, province_code, technology, status, report_count,"
@@ -667,7 +646,7 @@ TEST(api_stats, known_world_by_province)
     /* due dates: P1 due today (not overdue yet); the rest three days ago,
      * which makes the open ones overdue (P2, P3, P4) but not the fixed,
      * verified or rejected ones; P8 keeps its due date in 30 days */
-    PGconn *c = sysdb();
+    PGconn *c = t_sysdb();
     char q[512];
     snprintf(q, sizeof q,
              "WITH u AS (UPDATE dz_points SET due_date = CASE WHEN id = %lld THEN '%s'::date"
@@ -740,7 +719,7 @@ TEST(api_stats, matches_the_events)
 {
     if (!world_built)
         t_fail(__FILE__, __LINE__, "the world was not built: the counts below are partial");
-    PGconn *c = sysdb();
+    PGconn *c = t_sysdb();
     if (!c)
         return;
     PGresult *res = PQexec(c, "SELECT point_id, to_status FROM events WHERE province_code = '11'"
@@ -1258,7 +1237,7 @@ TEST(api_stats, merged_points_are_not_counted_twice)
     counts sb;
     cJSON *sj = summary(__LINE__, tok_min, "", NULL, NULL, &sb);
     cJSON_Delete(sj);
-    PGconn *c = sysdb();
+    PGconn *c = t_sysdb();
     char q[1024];
     snprintf(q, sizeof q,
              "INSERT INTO dz_points (geom, province_code, technology, status, merged_into,"

@@ -27,20 +27,6 @@
 
 static char *tok_min, *tok_l15, *tok_l01, *tok_vt, *tok_mf, *tok_vina, *tok_util, *tok_pub;
 
-static int is_problem(const t_resp *r, long status)
-{
-    if (r->status != status || !r->content_type ||
-        strcmp(r->content_type, "application/problem+json") != 0)
-        return 0;
-    cJSON *j = cJSON_Parse(r->body);
-    int ok = j && cJSON_IsNumber(cJSON_GetObjectItemCaseSensitive(j, "status")) &&
-             (long)cJSON_GetObjectItemCaseSensitive(j, "status")->valuedouble == status &&
-             cJSON_IsString(cJSON_GetObjectItemCaseSensitive(j, "detail")) &&
-             cJSON_IsString(cJSON_GetObjectItemCaseSensitive(j, "title"));
-    cJSON_Delete(j);
-    return ok;
-}
-
 /* The problem's detail, decoded from JSON (so \u escapes become UTF-8). */
 static char *detail_of(const t_resp *r)
 {
@@ -84,25 +70,6 @@ static int same(const char *a, const char *b)
 
 /* An owner connection in the 'system' context (the tables have FORCE ROW
  * LEVEL SECURITY). */
-static PGconn *sysdb(void)
-{
-    PGconn *c = t_connect(t_admin_db());
-    if (c)
-        free(t_sql(c, "SELECT set_config('lomsong.role', 'system', false)"));
-    return c;
-}
-
-static char *sqlf(PGconn *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static char *sqlf(PGconn *c, const char *fmt, ...)
-{
-    char q[4096];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(q, sizeof q, fmt, ap);
-    va_end(ap);
-    return c ? t_sql(c, q) : NULL;
-}
-
 /* One number from SQL; LLONG_MIN when the query fails. */
 static long long sql_ll(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 static long long sql_ll(const char *fmt, ...)
@@ -112,7 +79,7 @@ static long long sql_ll(const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(q, sizeof q, fmt, ap);
     va_end(ap);
-    PGconn *c = sysdb();
+    PGconn *c = t_sysdb();
     char *s = c ? t_sql(c, q) : NULL;
     long long v = s ? strtoll(s, NULL, 10) : LLONG_MIN;
     free(s);
@@ -133,8 +100,8 @@ static long long count_assignments(long long point)
 /* The database's date `days` from today, YYYY-MM-DD. */
 static void day(int days, char *out, size_t len)
 {
-    PGconn *c = sysdb();
-    char *s = sqlf(c, "SELECT (current_date + %d)::text", days);
+    PGconn *c = t_sysdb();
+    char *s = t_sqlf(c, "SELECT (current_date + %d)::text", days);
     snprintf(out, len, "%s", s ? s : "(no date)");
     CHECK(s != NULL);
     free(s);
@@ -145,11 +112,11 @@ static void day(int days, char *out, size_t len)
  * whole seconds, in Vietnam's offset (+07:00). */
 static void stamp(const char *sql_interval, char *out, size_t len)
 {
-    PGconn *c = sysdb();
-    char *s = sqlf(c,
-                   "SELECT to_char((now() + interval '%s') AT TIME ZONE 'Asia/Ho_Chi_Minh',"
-                   " 'YYYY-MM-DD\"T\"HH24:MI:SS') || '+07:00'",
-                   sql_interval);
+    PGconn *c = t_sysdb();
+    char *s = t_sqlf(c,
+                     "SELECT to_char((now() + interval '%s') AT TIME ZONE 'Asia/Ho_Chi_Minh',"
+                     " 'YYYY-MM-DD\"T\"HH24:MI:SS') || '+07:00'",
+                     sql_interval);
     snprintf(out, len, "%s", s ? s : "(no time)");
     CHECK(s != NULL);
     free(s);
@@ -161,8 +128,8 @@ static int same_instant(const char *a, const char *b)
 {
     if (!a || !b || strchr(a, '\'') || strchr(b, '\''))
         return 0;
-    PGconn *c = sysdb();
-    char *s = sqlf(c, "SELECT ('%s'::timestamptz = '%s'::timestamptz)::text", a, b);
+    PGconn *c = t_sysdb();
+    char *s = t_sqlf(c, "SELECT ('%s'::timestamptz = '%s'::timestamptz)::text", a, b);
     int eq = s && strcmp(s, "true") == 0;
     free(s);
     PQfinish(c);
@@ -174,8 +141,8 @@ static double age_of(const char *a)
 {
     if (!a || strchr(a, '\''))
         return NAN;
-    PGconn *c = sysdb();
-    char *s = sqlf(c, "SELECT extract(epoch FROM now() - '%s'::timestamptz)", a);
+    PGconn *c = t_sysdb();
+    char *s = t_sqlf(c, "SELECT extract(epoch FROM now() - '%s'::timestamptz)", a);
     double v = s ? strtod(s, NULL) : NAN;
     free(s);
     PQfinish(c);
@@ -246,7 +213,7 @@ static cJSON *move_v(int line, const char *tok, const char *pid, const char *bod
             t_fail(__FILE__, line, "POST %s: not the point's Feature: %.400s", path, r.body);
         }
     } else {
-        if (!is_problem(&r, want))
+        if (!t_is_problem(&r, want))
             t_fail(__FILE__, line, "POST %s %s: got %ld %s \"%.300s\", want a %ld problem", path,
                    S(body), r.status, S(r.content_type), r.body ? r.body : "", want);
         char *d = detail_of(&r);
@@ -304,7 +271,7 @@ static void get_refused(int line, const char *tok, const char *path, long status
         t_fail(__FILE__, line, "GET %s: no answer", path);
         return;
     }
-    if (!is_problem(&r, status))
+    if (!t_is_problem(&r, status))
         t_fail(__FILE__, line, "GET %s: got %ld %s \"%.300s\", want %ld problem", path, r.status,
                S(r.content_type), r.body ? r.body : "", status);
     t_resp_free(&r);
@@ -1050,18 +1017,18 @@ TEST(api_workflow, at_is_when_it_happened)
 {
     /* a point first reported ten days ago (made in the database: a report
      * through the API is always now) */
-    PGconn *c = sysdb();
-    char *id = sqlf(c, "INSERT INTO dz_points (geom, province_code, technology, report_count,"
-                       " people_affected, first_reported)"
-                       " VALUES (ST_SetSRID(ST_MakePoint(104.10, 22.31), 4326), '15', '4G', 1, 5,"
-                       " now() - interval '10 days') RETURNING id");
+    PGconn *c = t_sysdb();
+    char *id = t_sqlf(c, "INSERT INTO dz_points (geom, province_code, technology, report_count,"
+                         " people_affected, first_reported)"
+                         " VALUES (ST_SetSRID(ST_MakePoint(104.10, 22.31), 4326), '15', '4G', 1, 5,"
+                         " now() - interval '10 days') RETURNING id");
     long long p = id ? strtoll(id, NULL, 10) : -1;
     free(id);
-    char *ev = p > 0 ? sqlf(c,
-                            "INSERT INTO events (point_id, province_code, at, actor_role, kind,"
-                            " to_status) VALUES (%lld, '15', now() - interval '10 days',"
-                            " 'locality', 'report', 'reported') RETURNING id",
-                            p)
+    char *ev = p > 0 ? t_sqlf(c,
+                              "INSERT INTO events (point_id, province_code, at, actor_role, kind,"
+                              " to_status) VALUES (%lld, '15', now() - interval '10 days',"
+                              " 'locality', 'report', 'reported') RETURNING id",
+                              p)
                      : NULL;
     CHECK(p > 0 && ev != NULL);
     free(ev);

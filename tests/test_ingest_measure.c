@@ -145,25 +145,6 @@ static void tile(int z, double lon, double lat, long *x, long *y)
 
 /* An owner connection in the 'system' context (measurements have FORCE
  * ROW LEVEL SECURITY). */
-static PGconn *sysdb(void)
-{
-    PGconn *c = t_connect(t_admin_db());
-    if (c)
-        free(t_sql(c, "SELECT set_config('lomsong.role', 'system', false)"));
-    return c;
-}
-
-static char *sqlf(PGconn *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static char *sqlf(PGconn *c, const char *fmt, ...)
-{
-    char q[8192];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(q, sizeof q, fmt, ap);
-    va_end(ap);
-    return t_sql(c, q);
-}
-
 static long long sql_ll(PGconn *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static long long sql_ll(PGconn *c, const char *fmt, ...)
 {
@@ -341,14 +322,14 @@ static char *expected_rows(const mrow *r, int n)
 
 static char *stored_rows(PGconn *c, long long batch)
 {
-    return sqlf(c,
-                "SELECT coalesce(string_agg(format('%%s|%%s|%%s|%%s|%%s|%%s|%%s|%%s|%%s|%%s',"
-                " round(ST_Y(geom)::numeric, 6), round(ST_X(geom)::numeric, 6),"
-                " extract(epoch FROM measured_at)::bigint, carrier_code, technology,"
-                " download_mbps, upload_mbps, latency_ms, CASE WHEN meets_min THEN 't' ELSE 'f'"
-                " END, province_code), ';' ORDER BY measured_at), '')"
-                " FROM measurements WHERE batch_id = %lld",
-                batch);
+    return t_sqlf(c,
+                  "SELECT coalesce(string_agg(format('%%s|%%s|%%s|%%s|%%s|%%s|%%s|%%s|%%s|%%s',"
+                  " round(ST_Y(geom)::numeric, 6), round(ST_X(geom)::numeric, 6),"
+                  " extract(epoch FROM measured_at)::bigint, carrier_code, technology,"
+                  " download_mbps, upload_mbps, latency_ms, CASE WHEN meets_min THEN 't' ELSE 'f'"
+                  " END, province_code), ';' ORDER BY measured_at), '')"
+                  " FROM measurements WHERE batch_id = %lld",
+                  batch);
 }
 
 static int count_meeting(const mrow *r, int n)
@@ -377,10 +358,10 @@ static void load_and_check(const char *file, const char *extra, const mrow *r, i
     int meet = count_meeting(r, n);
     CHECK_SUMMARY(s, n, n, 0, 0, meet, n - meet);
     CHECK_STR(s.reject_file, "");
-    PGconn *c = sysdb();
+    PGconn *c = t_sysdb();
     char *want = expected_rows(r, n), *got = stored_rows(c, s.batch);
     CHECK_STR(got, want);
-    char *status = sqlf(c, "SELECT status FROM ingest_batches WHERE id = %lld", s.batch);
+    char *status = t_sqlf(c, "SELECT status FROM ingest_batches WHERE id = %lld", s.batch);
     CHECK_STR(status, "committed");
     free(status);
     free(want);
@@ -633,12 +614,12 @@ static void crs_roundtrip(const wgs *p, int n, int epsg, const char *crs, int da
         CHECK(err && !strstr(err, "swapped"));
     free(err);
 
-    PGconn *c = sysdb();
-    char *got = sqlf(c,
-                     "SELECT string_agg(format('%%s %%s', round(ST_Y(geom)::numeric, 9),"
-                     " round(ST_X(geom)::numeric, 9)), ';' ORDER BY measured_at)"
-                     " FROM measurements WHERE batch_id = %lld",
-                     s.batch);
+    PGconn *c = t_sysdb();
+    char *got = t_sqlf(c,
+                       "SELECT string_agg(format('%%s %%s', round(ST_Y(geom)::numeric, 9),"
+                       " round(ST_X(geom)::numeric, 9)), ';' ORDER BY measured_at)"
+                       " FROM measurements WHERE batch_id = %lld",
+                       s.batch);
     const char *q = got ? got : "";
     for (int i = 0; i < n; i++) {
         double lat = NAN, lon = NAN;
@@ -717,7 +698,7 @@ TEST(ingest_measure, projected_without_crs_is_refused)
         len += (size_t)snprintf(csv + len, sizeof csv - len, "%.4f,%.4f,%s,viettel,4G,50\n", e[i],
                                 nn[i], iso7(t0 + 60 * i));
     write_file(tmp("nocrs.csv"), csv);
-    PGconn *c = sysdb();
+    PGconn *c = t_sysdb();
     totals before = db_totals(c);
     summary s;
     char *err = NULL;
@@ -761,7 +742,7 @@ TEST(ingest_measure, vietnamese_headers_and_kbps)
         {21.0313, 105.8613, t0 + 120, "", "", 120.5, 30.5, 15, "mobifone", "5G", "01"},
         {21.0314, 105.8614, t0 + 180, "", "", 40, 0.999, 120, "viettel", "3G", "01"},
     };
-    PGconn *c = sysdb();
+    PGconn *c = t_sysdb();
     char *exp = expected_rows(want, 4), *got = stored_rows(c, s.batch);
     CHECK_STR(got, exp);
     /* exactly 45 and 40 Mbps, not 44.99999 */
@@ -848,7 +829,7 @@ TEST(ingest_measure, bad_rows_go_to_the_reject_file)
         CHECK(strtok_r(NULL, "\n", &save) == NULL);
         free(rej);
     }
-    PGconn *c = sysdb();
+    PGconn *c = t_sysdb();
     mrow want[] = {
         {21.0401, 105.8601, utc(2025, 3, 11, 1, 0, 0), "", "", 50, 10, 20, "viettel", "4G", "01"},
         {21.0411, 105.8611, utc(2025, 3, 11, 1, 10, 0), "", "", 12.5, 10, 20, "viettel", "4G",
@@ -866,7 +847,7 @@ TEST(ingest_measure, bad_rows_go_to_the_reject_file)
 TEST(ingest_measure, missing_columns_store_nothing)
 {
     write_file(tmp("nocols.csv"), "lat,lon,operator,tech\n21.05,105.85,viettel,4G\n");
-    PGconn *c = sysdb();
+    PGconn *c = t_sysdb();
     totals before = db_totals(c);
     summary s;
     char *err = NULL;
@@ -904,7 +885,7 @@ TEST(ingest_measure, same_file_twice_and_overlap)
     char a[600], b[600];
     snprintf(a, sizeof a, "'%s'", tmp("dup-a.csv"));
     snprintf(b, sizeof b, "'%s'", tmp("dup-b.csv"));
-    PGconn *c = sysdb();
+    PGconn *c = t_sysdb();
     totals t0 = db_totals(c);
     CHECK_INT(ingest(a, &s1, NULL), 0);
     CHECK_SUMMARY(s1, 6, 6, 0, 0, 4, 2);
@@ -954,7 +935,7 @@ TEST(ingest_measure, interrupted_load_leaves_nothing)
                 105.50 + (i / 500) * 0.0005, t0 + i, (i % 997) / 10.0);
     fclose(f);
 
-    PGconn *c = sysdb();
+    PGconn *c = t_sysdb();
     const char *super_ci = getenv("LOMSONG_TEST_SUPER_DB");
     PGconn *super = super_ci && *super_ci ? t_connect(super_ci) : NULL;
     totals before = db_totals(c);
@@ -1038,7 +1019,7 @@ TEST(ingest_measure, interrupted_load_leaves_nothing)
  * "cells|only_one_side|tests_diff|meeting_diff|max_p10_diff|max_p50_diff". */
 static char *compare_level(PGconn *c, int z)
 {
-    return sqlf(
+    return t_sqlf(
         c,
         "WITH m AS (SELECT ((cell16 >> 16) >> %d)::int AS x, ((cell16 & 65535) >> %d)::int AS y,"
         "  count(*) AS n, count(*) FILTER (WHERE download_mbps >= 40) AS k,"
@@ -1118,7 +1099,7 @@ TEST(ingest_measure, cells_match_raw_rows)
     CHECK_INT(ingest(args, &s, NULL), 0);
     CHECK_SUMMARY(s, n, n, 0, 0, meet, n - meet);
 
-    PGconn *c = sysdb();
+    PGconn *c = t_sysdb();
     /* the batch's rows in the database agree with the summary */
     CHECK_INT(sql_ll(c,
                      "SELECT count(*) FILTER (WHERE download_mbps >= 40) FROM measurements"
@@ -1271,7 +1252,7 @@ TEST(ingest_measure, http_carrier_upload)
     CHECK(is_problem(&r));
     t_resp_free(&r);
 
-    PGconn *c = sysdb();
+    PGconn *c = t_sysdb();
     CHECK_INT(sql_ll(c,
                      "SELECT count(*) FROM measurements WHERE batch_id = %lld"
                      " AND carrier_code = 'viettel' AND technology = '3G'",
@@ -1306,10 +1287,10 @@ TEST(ingest_measure, http_locality_only_its_province)
     CHECK_CONTAINS(r.body, "province 15");
     CHECK_CONTAINS(r.body, "22.48000,103.97000");
     t_resp_free(&r);
-    PGconn *c = sysdb();
+    PGconn *c = t_sysdb();
     char *prov =
-        sqlf(c, "SELECT string_agg(province_code, ',') FROM measurements WHERE batch_id = %lld",
-             s.batch);
+        t_sqlf(c, "SELECT string_agg(province_code, ',') FROM measurements WHERE batch_id = %lld",
+               s.batch);
     CHECK_STR(prov, "01");
     free(prov);
     PQfinish(c);
@@ -1317,7 +1298,7 @@ TEST(ingest_measure, http_locality_only_its_province)
 
 TEST(ingest_measure, http_refusals_store_nothing)
 {
-    PGconn *c = sysdb();
+    PGconn *c = t_sysdb();
     totals before = db_totals(c);
     const char *csv = "lat,lon,time,operator,tech,download\n"
                       "21.07000,105.79000,2025-03-27T09:00:00+07:00,viettel,4G,48\n";
@@ -1371,7 +1352,7 @@ TEST(ingest_measure, http_coverage)
     CHECK_INT(cJSON_GetObjectItem(j, "res") ? cJSON_GetObjectItem(j, "res")->valueint : -1, 16);
     cJSON *feats = cJSON_GetObjectItem(j, "features");
     int nf = cJSON_GetArraySize(feats), total = 0;
-    PGconn *c = sysdb();
+    PGconn *c = t_sysdb();
     for (int f = 0; f < nf; f++) {
         cJSON *p = cJSON_GetObjectItem(cJSON_GetArrayItem(feats, f), "properties");
         long x = (long)cJSON_GetNumberValue(cJSON_GetObjectItem(p, "x"));
