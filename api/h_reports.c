@@ -40,14 +40,6 @@ static size_t utf8_len(const char *s)
     return n;
 }
 
-static int one_of(const char *s, const char *const *list, size_t n)
-{
-    for (size_t i = 0; s && i < n; i++)
-        if (strcmp(s, list[i]) == 0)
-            return 1;
-    return 0;
-}
-
 /* The report object and its point, as answered by POST and GET. */
 #define REPORT_JSON                                                                                \
     "json_build_object('id', r.id, 'lat', round(ST_Y(ST_PointOnSurface(r.geom))::numeric, 7),"     \
@@ -115,10 +107,10 @@ static ls_status parse_report(api_request *rq, const cJSON *body, struct report_
     if (!isfinite(in->lat) || !isfinite(in->lon) || fabs(in->lat) > 90 || fabs(in->lon) > 180)
         return api_fail(rq, LS_EINVAL, "lat must be -90..90 and lon -180..180");
     in->technology = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(props, "technology"));
-    if (!one_of(in->technology, techs, LS_ARRAY_LEN(techs)))
+    if (!api_one_of(in->technology, techs, LS_ARRAY_LEN(techs)))
         return api_fail(rq, LS_EINVAL, "technology must be 2G, 3G, 4G or 5G");
     in->symptom = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(props, "symptom"));
-    if (!one_of(in->symptom, symptoms, LS_ARRAY_LEN(symptoms)))
+    if (!api_one_of(in->symptom, symptoms, LS_ARRAY_LEN(symptoms)))
         return api_fail(rq, LS_EINVAL, "symptom must be no_signal, weak_signal or slow_data");
     const cJSON *pl = cJSON_GetObjectItemCaseSensitive(props, "place");
     if (pl && !cJSON_IsNull(pl)) {
@@ -513,7 +505,7 @@ ls_status api_h_points_list(api_request *rq)
         char *save = NULL;
         int k = 0;
         for (char *t = strtok_r(tmp, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
-            if (!one_of(t, statuses, LS_ARRAY_LEN(statuses))) {
+            if (!api_one_of(t, statuses, LS_ARRAY_LEN(statuses))) {
                 buf_free(&sbuf);
                 return api_fail(rq, LS_EINVAL, "status '%s' is not a point status", t);
             }
@@ -523,7 +515,7 @@ ls_status api_h_points_list(api_request *rq)
         snprintf(statuses_lit, sizeof(statuses_lit), "%s", sbuf.data ? sbuf.data : "{}");
         buf_free(&sbuf);
     }
-    if (tech && !one_of(tech, techs, LS_ARRAY_LEN(techs)))
+    if (tech && !api_one_of(tech, techs, LS_ARRAY_LEN(techs)))
         return api_fail(rq, LS_EINVAL, "tech must be 2G, 3G, 4G or 5G");
     if (overdue && strcmp(overdue, "true") != 0 && strcmp(overdue, "false") != 0)
         return api_fail(rq, LS_EINVAL, "overdue must be true or false");

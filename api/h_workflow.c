@@ -36,14 +36,6 @@ static int is(const char *a, const char *b)
     return a && b && strcmp(a, b) == 0;
 }
 
-static int in(const char *s, const char *const *list, size_t n)
-{
-    for (size_t i = 0; s && i < n; i++)
-        if (strcmp(s, list[i]) == 0)
-            return 1;
-    return 0;
-}
-
 /* The moves a role may ever make. */
 static int role_may(auth_role role, const char *to)
 {
@@ -143,7 +135,7 @@ ls_status api_h_point_transition(api_request *rq)
     static const char *const targets[] = {"triaged",     "rejected", "assigned",
                                           "in_progress", "blocked",  "fixed",
                                           "reopened",    "disputed", "verified"};
-    if (!in(to, targets, LS_ARRAY_LEN(targets)))
+    if (!api_one_of(to, targets, LS_ARRAY_LEN(targets)))
         return api_fail(rq, LS_EINVAL,
                         "to must be one of triaged, rejected, assigned, in_progress, blocked, "
                         "fixed, reopened, disputed");
@@ -306,7 +298,7 @@ ls_status api_h_point_transition(api_request *rq)
         assignment = aid;
         if (!carrier_can(astate, to))
             return conflict(rq, to, astate);
-        if (is(to, "blocked") && !in(reason, block_reasons, LS_ARRAY_LEN(block_reasons)))
+        if (is(to, "blocked") && !api_one_of(reason, block_reasons, LS_ARRAY_LEN(block_reasons)))
             return api_fail(rq, LS_EINVAL,
                             "blocking needs a reason: no_power, site_permit, "
                             "terrain, investment or other");
@@ -402,7 +394,7 @@ ls_status api_h_assignments_list(api_request *rq)
     const char *status = api_query(rq, "status"), *before = api_query(rq, "due_before");
     static const char *const astates[] = {"assigned", "in_progress", "blocked",
                                           "fixed",    "verified",    "withdrawn"};
-    if (status && !in(status, astates, LS_ARRAY_LEN(astates)))
+    if (status && !api_one_of(status, astates, LS_ARRAY_LEN(astates)))
         return api_fail(rq, LS_EINVAL,
                         "status must be assigned, in_progress, blocked, fixed, verified or "
                         "withdrawn");

@@ -103,6 +103,14 @@ int api_parse_number(const char *s, double lo, double hi, double *out)
     return 0;
 }
 
+int api_one_of(const char *s, const char *const *list, size_t n)
+{
+    for (size_t i = 0; s && i < n; i++)
+        if (strcmp(s, list[i]) == 0)
+            return 1;
+    return 0;
+}
+
 int api_parse_bbox(const char *s, double b[4])
 {
     const char *p = s;

@@ -72,6 +72,9 @@ const char *api_query(api_request *rq, const char *name);
 /* A query value as a finite number within [lo, hi]: 0 when it is one. */
 int api_parse_number(const char *s, double lo, double hi, double *out);
 
+/* 1 when s (may be NULL) is one of the n words of an allowlist. */
+int api_one_of(const char *s, const char *const *list, size_t n);
+
 /* "minlon,minlat,maxlon,maxlat" in WGS 84 degrees, in range and ordered:
  * 0 when it is one. */
 int api_parse_bbox(const char *s, double b[4]);
