@@ -16,6 +16,9 @@ CC ?= cc
 PKGS := gdal proj libmicrohttpd libcjson libpq openssl
 SHARED ?= $(abspath ../shared/data)
 LISTEN ?= 127.0.0.1:8080
+# `make test TEST_CLUSTER=x BUILD_SUFFIX=-x` runs a second test tree beside the
+# first (its own cluster under .run/x and its own build/test-x).
+TEST_CLUSTER ?= test
 
 # Flags only when the libraries are there: `make run` installs them first.
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
@@ -29,7 +32,7 @@ ifeq ($(SANITIZER),)
   BUILD := build
   SAN :=
 else
-  BUILD := build/$(SANITIZER)
+  BUILD := build/$(SANITIZER)$(BUILD_SUFFIX)
   ifeq ($(SANITIZER),test)
     SAN := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
   else
@@ -121,17 +124,18 @@ psql:
 
 # ------------------------------------------------------------------- tests
 # The test build has -Werror (as every build) plus ASan and UBSan.
+TB := build/test$(BUILD_SUFFIX)
 test: deps
-	@$(MAKE) --no-print-directory SANITIZER=test build/test/lomsong build/test/lomsong-tests
-	@tools/db.sh start test --fresh >/dev/null
-	@set -e; export LOMSONG_ADMIN_DB="$$(tools/db.sh conninfo test owner)" \
-	    LOMSONG_DB="$$(tools/db.sh conninfo test app)" \
-	    LOMSONG_TEST_SUPER_DB="$$(tools/db.sh conninfo test super)" \
+	@$(MAKE) --no-print-directory SANITIZER=test $(TB)/lomsong $(TB)/lomsong-tests
+	@tools/db.sh start $(TEST_CLUSTER) --fresh >/dev/null
+	@set -e; export LOMSONG_ADMIN_DB="$$(tools/db.sh conninfo $(TEST_CLUSTER) owner)" \
+	    LOMSONG_DB="$$(tools/db.sh conninfo $(TEST_CLUSTER) app)" \
+	    LOMSONG_TEST_SUPER_DB="$$(tools/db.sh conninfo $(TEST_CLUSTER) super)" \
 	    LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp:print_suppressions=0 \
 	    LOMSONG_TEST_SHARED=$(SHARED) LOMSONG_TEST_ROOT=$(CURDIR); \
-	  build/test/lomsong migrate >/dev/null; \
-	  tools/load-reference.sh build/test/lomsong $(SHARED) >/dev/null; \
-	  build/test/lomsong-tests $(T)
+	  $(TB)/lomsong migrate >/dev/null; \
+	  tools/load-reference.sh $(TB)/lomsong $(SHARED) >/dev/null; \
+	  $(TB)/lomsong-tests $(T)
 
 # ------------------------------------------------------------------ quality
 fmt:
