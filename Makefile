@@ -13,7 +13,7 @@ SHELL := /bin/bash
 .DEFAULT_GOAL := all
 
 CC ?= cc
-PKGS := gdal proj libmicrohttpd libcjson libpq openssl
+PKGS := gdal proj libmicrohttpd libcjson libpq openssl zlib
 SHARED ?= $(abspath ../shared/data)
 LISTEN ?= 127.0.0.1:8080
 # `make test TEST_CLUSTER=x BUILD_SUFFIX=-x` runs a second test tree beside the
@@ -57,7 +57,7 @@ MODULES := api ingest geo maps
 SRCS := $(filter-out api/main.c,$(foreach m,$(MODULES),$(wildcard $(m)/*.c)))
 OBJS := $(SRCS:%.c=$(BUILD)/obj/%.o)
 MIGRATIONS := $(sort $(wildcard geo/sql/*.sql))
-GEN := $(BUILD)/gen/migrations.c $(BUILD)/gen/assets.c
+GEN := $(BUILD)/gen/migrations.c $(BUILD)/gen/assets.c $(BUILD)/gen/web.c
 GEN_OBJS := $(GEN:$(BUILD)/gen/%.c=$(BUILD)/obj/gen/%.o)
 ASSETS := api/openapi.json
 
@@ -82,6 +82,28 @@ $(BUILD)/gen/assets.c: $(ASSETS) $(BUILD)/tools/embed
 	$(say) EMBED $@
 	$(Q)$(BUILD)/tools/embed embedded_assets $@ $(ASSETS)
 
+# The web page (maps/web, served by api/h_web.c): our files and MapLibre GL JS
+# from npm (tools/web.sh installs it when missing), each embedded with a
+# gzip'd copy for clients that take it.
+WEB_OWN := $(wildcard maps/web/*.html maps/web/*.js maps/web/*.css maps/web/*.svg \
+             maps/web/*.webmanifest)
+WEB_NPM := maps/web/node_modules/.lomsong-installed
+WEB_LIBS := $(addprefix maps/web/node_modules/maplibre-gl/dist/,maplibre-gl.mjs \
+              maplibre-gl-worker.mjs maplibre-gl.css)
+WEB_FILES := $(WEB_OWN) $(WEB_LIBS)
+WEB_GZ := $(addprefix $(BUILD)/gen/web/,$(addsuffix .gz,$(notdir $(WEB_FILES))))
+
+$(WEB_NPM): maps/web/package.json maps/web/package-lock.json
+	@tools/web.sh npm
+
+$(WEB_LIBS): $(WEB_NPM) ;
+
+$(BUILD)/gen/web.c: $(WEB_FILES) $(WEB_NPM) $(BUILD)/tools/embed
+	@mkdir -p $(BUILD)/gen/web
+	$(say) EMBED $@
+	$(Q)for f in $(WEB_FILES); do gzip -9 -n -c "$$f" > "$(BUILD)/gen/web/$$(basename "$$f").gz"; done
+	$(Q)$(BUILD)/tools/embed embedded_web $@ $(WEB_FILES) $(WEB_GZ)
+
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(say) CC $<
@@ -103,6 +125,7 @@ $(BUILD)/lomsong-tests: $(TEST_OBJS) $(OBJS) $(GEN_OBJS)
 # --------------------------------------------------------------- database
 deps:
 	@tools/db.sh deps
+	@tools/web.sh deps
 
 db: deps
 	@$(MAKE) --no-print-directory all
@@ -132,7 +155,7 @@ test: deps
 	    LOMSONG_DB="$$(tools/db.sh conninfo $(TEST_CLUSTER) app)" \
 	    LOMSONG_TEST_SUPER_DB="$$(tools/db.sh conninfo $(TEST_CLUSTER) super)" \
 	    LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp:print_suppressions=0 \
-	    LOMSONG_TEST_SHARED=$(SHARED) LOMSONG_TEST_ROOT=$(CURDIR); \
+	    LOMSONG_TEST_SHARED=$(SHARED) LOMSONG_TEST_ROOT=$(CURDIR) LOMSONG_TEST_CLUSTER=$(TEST_CLUSTER); \
 	  $(TB)/lomsong migrate >/dev/null; \
 	  tools/load-reference.sh $(TB)/lomsong $(SHARED) >/dev/null; \
 	  $(TB)/lomsong-tests $(T)

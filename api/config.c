@@ -71,6 +71,10 @@ static const struct setting settings[] = {
       "how near the point the tests must be, metres"),
     N("verify-min-share", "LOMSONG_VERIFY_MIN_SHARE", K_DOUBLE, verify_min_share, "0.8", 0, 1,
       "share of those tests that must meet the minimum"),
+    N("tile-max-features", "LOMSONG_TILE_MAX_FEATURES", K_INT, tile_max_features, "20000", 1,
+      1000000, "most features in one vector tile (the rest are left out)"),
+    N("export-max-rows", "LOMSONG_EXPORT_MAX_ROWS", K_INT, export_max_rows, "1000000", 1, 100000000,
+      "most rows one export may hold (larger ones are refused)"),
     S("log-level", "LOMSONG_LOG_LEVEL", log_level, "info", "debug, info, warn, error or off"),
 };
 

@@ -32,6 +32,8 @@ typedef struct {
     int verify_min_days;      /* ... on at least this many days */
     double verify_radius_m;   /* ... within this distance */
     double verify_min_share;  /* ... with at least this share meeting the minimum */
+    int tile_max_features;    /* most features in one vector tile */
+    int export_max_rows;      /* most rows one export (HTTP or CLI) may hold */
     char log_level[16];
 } ls_config;
 

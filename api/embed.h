@@ -18,4 +18,9 @@ extern const ls_embedded embedded_migrations[];
 /* Files served by the HTTP server (build/gen/assets.c). */
 extern const ls_embedded embedded_assets[];
 
+/* The web page (maps/web and MapLibre GL JS from npm), each file followed
+ * later in the array by its gzip'd copy named FILE.gz (build/gen/web.c);
+ * served by api/h_web.c. */
+extern const ls_embedded embedded_web[];
+
 #endif

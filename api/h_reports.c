@@ -19,7 +19,6 @@
 #include "buf.h"
 #include "handlers.h"
 #include "../geo/db.h"
-#include "../geo/tile.h"
 
 #define MERGE_RADIUS_M 300
 #define PAGE_DEFAULT 100
@@ -45,7 +44,8 @@ static size_t utf8_len(const char *s)
     "json_build_object('id', r.id, 'lat', round(ST_Y(ST_PointOnSurface(r.geom))::numeric, 7),"     \
     " 'lon', round(ST_X(ST_PointOnSurface(r.geom))::numeric, 7), 'technology', r.technology,"      \
     " 'carriers', r.carriers, 'symptom', r.symptom, 'place', r.place,"                             \
-    " 'people_affected', r.people_affected, 'note', r.note, 'province_code', r.province_code,"     \
+    " 'people_affected', r.people_affected, 'households', r.households, 'note', r.note,"           \
+    " 'province_code', r.province_code,"                                                           \
     " 'commune_code', r.commune_code, 'source', r.source, 'point_id', r.point_id,"                 \
     " 'created_at', r.created_at, 'withdrawn_at', r.withdrawn_at)"
 
@@ -235,77 +235,24 @@ ls_status api_h_reports_post(api_request *rq)
                         lat, lon, prov, pname, rq->who.unit_level, rq->who.unit_code);
     const char *commune = strcmp(rq->who.unit_level, "commune") == 0 ? rq->who.unit_code : NULL;
 
-    /* One point per place: reports near each other are serialised by a lock
-     * on their ~38 km cell, so two at once cannot both start a new point. */
-    int cx, cy;
-    geo_tile_xy(10, in.lon, in.lat, &cx, &cy);
-    char lock[32], radius[16];
-    snprintf(lock, sizeof(lock), "%d", cx << 10 | cy);
+    /* Filed as every report is, whatever its source (006_reports.sql). */
+    char radius[16];
     snprintf(radius, sizeof(radius), "%d", MERGE_RADIUS_M);
-    const char *pf[] = {lat, lon, in.technology, radius, lock};
-    st = db_query(c, "reports: nearby point",
-                  "SELECT pg_advisory_xact_lock(7262, $5::int),"
-                  " (SELECT id FROM dz_points WHERE technology = $3"
-                  "  AND status NOT IN ('rejected', 'merged', 'verified')"
-                  "  AND geom && ST_Expand(ST_SetSRID(ST_MakePoint($2::float8, $1::float8), 4326),"
-                  "   0.01)"
-                  "  AND ST_DWithin(geom::geography, ST_SetSRID(ST_MakePoint($2::float8,"
-                  "   $1::float8), 4326)::geography, $4::float8)"
-                  "  ORDER BY geom <-> ST_SetSRID(ST_MakePoint($2::float8, $1::float8), 4326)"
-                  "  LIMIT 1)",
-                  5, pf, &r, NULL, 0);
-    if (st != LS_OK)
-        return api_fail(rq, st, "nearby points could not be read");
-    char point[32] = "";
-    int joined = !PQgetisnull(r, 0, 1);
-    if (joined)
-        snprintf(point, sizeof(point), "%s", PQgetvalue(r, 0, 1));
-    PQclear(r);
-
     const char *people = *in.people ? in.people : NULL;
-    if (joined) {
-        const char *pu[] = {point, people};
-        st = db_query(c, "reports: join point",
-                      "UPDATE dz_points SET report_count = report_count + 1,"
-                      " people_affected = people_affected + coalesce($2::int, 0),"
-                      " updated_at = now() WHERE id = $1::bigint",
-                      2, pu, NULL, NULL, 0);
-    } else {
-        const char *pn[] = {lat, lon, prov, commune, in.technology, people};
-        st = db_query(c, "reports: new point",
-                      "INSERT INTO dz_points (geom, province_code, commune_code, technology,"
-                      " report_count, people_affected)"
-                      " VALUES (ST_SetSRID(ST_MakePoint($2::float8, $1::float8), 4326), $3, $4,"
-                      " $5, 1, coalesce($6::int, 0)) RETURNING id",
-                      6, pn, &r, NULL, 0);
-        if (st == LS_OK) {
-            snprintf(point, sizeof(point), "%s", PQgetvalue(r, 0, 0));
-            PQclear(r);
-        }
-    }
-    if (st != LS_OK)
-        return api_fail(rq, st, "the dead-zone point could not be saved");
-
     const char *source = api_query(rq, "source");
     if (!source || (strcmp(source, "map") != 0 && strcmp(source, "api") != 0))
         source = "api";
-    const char *pr[] = {point,       account,    prov,     commune, lat,     lon,    in.technology,
-                        in.carriers, in.symptom, in.place, people,  in.note, source, key};
+    const char *pr[] = {account,    prov,     commune, lon,     lat,    in.technology, in.carriers,
+                        in.symptom, in.place, people,  in.note, source, key,           radius};
     char msg[256];
-    st = db_query(c, "reports: insert",
-                  "INSERT INTO reports (point_id, account_id, province_code, commune_code, geom,"
-                  " technology, carriers, symptom, place, people_affected, note, source,"
-                  " client_ref)"
-                  " SELECT $1::bigint, $2::bigint, $3, $4,"
-                  " ST_SetSRID(ST_MakePoint($6::float8, $5::float8), 4326), $7, $8::text[], $9,"
-                  " $10, $11::int, $12, $13, $14"
-                  " WHERE (SELECT count(*) FROM carriers WHERE code = ANY($8::text[]))"
-                  "  = cardinality($8::text[])"
-                  " RETURNING id",
+    st = db_query(c, "reports: file",
+                  "SELECT new_report FROM report_file($1::bigint, $2, $3, $4::float8, $5::float8,"
+                  " $6, $7::text[], $8, $9, $10::int, NULL, $11, $12, $13, NULL, NULL,"
+                  " $14::float8)",
                   14, pr, &r, msg, sizeof(msg));
     if (st != LS_OK)
         return api_fail(rq, st, "the report could not be saved%s%s", *msg ? ": " : "", msg);
-    if (PQntuples(r) == 0) {
+    if (PQgetisnull(r, 0, 0)) {
         PQclear(r);
         return api_fail(rq, LS_EINVAL, "carriers names a carrier that does not exist (%s)",
                         in.carriers);
@@ -313,17 +260,6 @@ ls_status api_h_reports_post(api_request *rq)
     char id[32];
     snprintf(id, sizeof(id), "%s", PQgetvalue(r, 0, 0));
     PQclear(r);
-    const char *pe[] = {point, account, id, joined ? "joined the point" : "new dead zone"};
-    st = db_query(c, "reports: event",
-                  "INSERT INTO events (point_id, province_code, commune_code, at, account_id,"
-                  " actor_role, kind, from_status, to_status, note, data)"
-                  " SELECT p.id, p.province_code, p.commune_code, now(), $2::bigint, 'locality',"
-                  " 'report', CASE WHEN p.report_count > 1 THEN p.status END, p.status, $4,"
-                  " jsonb_build_object('report_id', $3::bigint)"
-                  " FROM dz_points p WHERE p.id = $1::bigint",
-                  4, pe, NULL, NULL, 0);
-    if (st != LS_OK)
-        return api_fail(rq, st, "the report's event could not be written");
     return reply_report(rq, 201, id);
 }
 

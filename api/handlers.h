@@ -36,6 +36,13 @@ ls_status api_h_point_get(api_request *rq);
 /* The point as GET /v1/points/{id} answers it (id already checked). */
 ls_status api_reply_point(api_request *rq, const char *id);
 
+/* api/h_import.c */
+ls_status api_h_reports_import(api_request *rq);
+
+/* api/h_merge.c */
+ls_status api_h_point_merge(api_request *rq);
+ls_status api_h_report_split(api_request *rq);
+
 /* api/h_workflow.c */
 ls_status api_h_point_transition(api_request *rq);
 ls_status api_h_assignments_list(api_request *rq);
@@ -43,5 +50,18 @@ ls_status api_h_assignments_list(api_request *rq);
 /* api/h_stats.c */
 ls_status api_h_stats_progress(api_request *rq);
 ls_status api_h_stats_summary(api_request *rq);
+
+/* api/h_web.c */
+ls_status api_h_web_index(api_request *rq);
+ls_status api_h_web_file(api_request *rq);
+ls_status api_h_web_sw(api_request *rq);
+
+/* api/h_export.c */
+ls_status api_h_export(api_request *rq);
+ls_status api_h_map(api_request *rq);
+
+/* api/h_tiles.c */
+ls_status api_h_tile(api_request *rq);
+ls_status api_h_tilejson(api_request *rq);
 
 #endif

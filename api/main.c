@@ -17,6 +17,7 @@
 #include "../geo/units.h"
 #include "../ingest/demo.h"
 #include "../ingest/measure.h"
+#include "../maps/export.h"
 
 #ifndef LS_VERSION
 #define LS_VERSION "0.1.0"
@@ -40,7 +41,11 @@ static void usage(FILE *f)
                "  token list | token revoke ID|TOKEN\n"
                "  ingest measurements FILE... [--crs CRS] [--carrier CODE] [--tech 3G|4G|5G]\n"
                "         [--map FIELD=COLUMN]... [--rejects PATH] [--json]\n"
-               "  export ...                      export points, reports, coverage, units\n"
+               "  export LAYER.FORMAT [--out FILE] [--token TOKEN] [--bbox W,S,E,N] [--unit CODE]\n"
+               "         [--status S,...] [--carrier CODE] [--tech T] [--overdue true|false]\n"
+               "         [--res 16|13|10|7] [--level province|commune] [--province CODE]\n"
+               "                                  points|reports|coverage|units as\n"
+               "                                  geojson|gpkg|kml|csv|xlsx|shp.zip\n"
                "  demo [--points N] [--seed N]    load a year of demo speed tests (idempotent)\n"
                "  db url                          print the connection strings in use\n"
                "  version                         print the version\n"
@@ -86,12 +91,6 @@ static int cmd_db(const ls_config *cfg, int argc, char **argv)
     config_mask_conninfo(ci, masked, sizeof(masked));
     fprintf(stderr, "admin: %s\n", masked);
     return 0;
-}
-
-static int not_built(const char *what)
-{
-    fprintf(stderr, "lomsong %s: not available in this build yet\n", what);
-    return 2;
 }
 
 int main(int argc, char **argv)
@@ -144,7 +143,7 @@ int main(int argc, char **argv)
     else if (strcmp(cmd, "demo") == 0)
         rc = ingest_demo_cli(&cfg, n, rest);
     else if (strcmp(cmd, "export") == 0)
-        rc = not_built(cmd);
+        rc = maps_export_cli(&cfg, n, rest);
     else if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0) {
         printf("lomsong %s\n", LS_VERSION);
         rc = 0;

@@ -13,6 +13,10 @@ const api_route api_routes[] = {
     {"GET", "/healthz", api_h_healthz, 0, 0},
     {"GET", "/metrics", api_h_metrics, ROLE_MINISTRY, 0},
     {"GET", "/openapi.json", api_h_openapi, 0, 0},
+    /* the web page (api/h_web.c) */
+    {"GET", "/", api_h_web_index, 0, 0},
+    {"GET", "/sw.js", api_h_web_sw, 0, 0},
+    {"GET", "/web/{file}", api_h_web_file, 0, 0},
     {"GET", "/v1/me", api_h_me, ROLE_ANY, 0},
     {"GET", "/v1/units", api_h_units_list, 0, 0},
     {"GET", "/v1/units/locate", api_h_units_locate, 0, 0},
@@ -25,6 +29,8 @@ const api_route api_routes[] = {
     {"GET", "/v1/batches/{id}/rejects", api_h_batch_rejects,
      ROLE_MINISTRY | ROLE_LOCALITY | ROLE_CARRIER, 0},
     {"POST", "/v1/reports", api_h_reports_post, ROLE_LOCALITY, 0},
+    {"POST", "/v1/reports/import", api_h_reports_import, ROLE_LOCALITY, ROUTE_UPLOAD},
+    {"POST", "/v1/reports/{id}/split", api_h_report_split, ROLE_MINISTRY, 0},
     {"GET", "/v1/reports", api_h_reports_list,
      ROLE_MINISTRY | ROLE_LOCALITY | ROLE_CARRIER | ROLE_UTILITY, 0},
     {"GET", "/v1/reports/{id}", api_h_report_get,
@@ -35,6 +41,7 @@ const api_route api_routes[] = {
      ROLE_MINISTRY | ROLE_LOCALITY | ROLE_CARRIER | ROLE_UTILITY, 0},
     {"POST", "/v1/points/{id}/transitions", api_h_point_transition,
      ROLE_MINISTRY | ROLE_LOCALITY | ROLE_CARRIER | ROLE_UTILITY, 0},
+    {"POST", "/v1/points/{id}/merge", api_h_point_merge, ROLE_MINISTRY, 0},
     {"GET", "/v1/assignments", api_h_assignments_list, ROLE_MINISTRY | ROLE_CARRIER | ROLE_UTILITY,
      0},
     {"GET", "/v1/stats/progress", api_h_stats_progress,
@@ -43,6 +50,12 @@ const api_route api_routes[] = {
      0},
     {"GET", "/v1/coverage", api_h_coverage, 0, 0},
     {"GET", "/v1/coverage/at", api_h_coverage_at, 0, 0},
+    /* public routes: the handlers ask a token for the points and reports layers */
+    {"GET", "/v1/export/{name}", api_h_export, 0, 0},
+    {"GET", "/v1/maps/{name}", api_h_map, 0, 0},
+    /* points needs a token; the handler says so (coverage and units do not) */
+    {"GET", "/tiles/{layer}/{z}/{x}/{y}.mvt", api_h_tile, 0, 0},
+    {"GET", "/tiles/{layer}.json", api_h_tilejson, 0, 0},
 };
 const int api_nroutes = (int)LS_ARRAY_LEN(api_routes);
 
@@ -65,11 +78,16 @@ static int match(arena *a, const char *pattern, const char *path, const char **p
         const char *qe = strchr(q, '/');
         size_t pl = pe ? (size_t)(pe - p) : strlen(p);
         size_t ql = qe ? (size_t)(qe - q) : strlen(q);
-        if (pl >= 2 && p[0] == '{' && p[pl - 1] == '}') {
-            if (ql == 0 || np >= API_MAX_PARAMS)
+        const char *close = pl >= 2 && p[0] == '{' ? memchr(p, '}', pl) : NULL;
+        if (close) {
+            /* "{y}.mvt": a parameter, then a literal suffix the segment must
+             * end with; the parameter is what comes before it (not empty). */
+            size_t sl = pl - (size_t)(close - p) - 1;
+            if (ql <= sl || strncmp(q + ql - sl, close + 1, sl) != 0 || np >= API_MAX_PARAMS)
                 return 0;
             if (params) {
-                params[np] = arena_strndup(a, q, ql); /* MHD has percent-decoded the path */
+                /* MHD has percent-decoded the path */
+                params[np] = arena_strndup(a, q, ql - sl);
                 if (!params[np])
                     return 0;
             }

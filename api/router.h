@@ -17,7 +17,8 @@ enum {
 
 typedef struct api_route {
     const char *method;  /* "GET", "POST", ... (GET routes also answer HEAD) */
-    const char *pattern; /* "/v1/units/{code}": {x} matches one path segment */
+    const char *pattern; /* "/v1/units/{code}": {x} matches one path segment;
+                            "{y}.mvt" one that ends with ".mvt" (y is the rest) */
     api_handler fn;
     unsigned roles; /* roles allowed (auth_role bits); 0 = public, no token needed */
     unsigned flags;

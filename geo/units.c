@@ -812,6 +812,16 @@ ls_status geo_units_load(PGconn *c, const char *path, const char *level, const c
         st = LS_EINVAL;
         goto out;
     }
+    /* The boundaries the vector tiles draw, generalised per zoom and in Web
+     * Mercator once here rather than on every tile (geo/sql/005_tiles.sql). */
+    if (!commune) {
+        st = db_query(c, "units tile geometries", "SELECT unit_tiles_refresh()", 0, NULL, NULL, msg,
+                      sizeof(msg));
+        if (st != LS_OK) {
+            db_err(err, errlen, st, "cannot prepare the units for map tiles", msg);
+            goto out;
+        }
+    }
 out:
     PQclear(r);
     if (in_tx) {

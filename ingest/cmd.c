@@ -10,6 +10,8 @@
 #include <unistd.h>
 
 #include "measure.h"
+#include "reports.h"
+#include "../api/auth.h"
 #include "../api/log.h"
 #include "../geo/db.h"
 
@@ -18,10 +20,143 @@
 
 static int usage(void)
 {
-    fprintf(stderr,
-            "usage: lomsong ingest measurements FILE... [--crs CRS] [--carrier CODE]\n"
-            "         [--tech 3G|4G|5G] [--map FIELD=COLUMN]... [--rejects PATH] [--json]\n");
+    fprintf(stderr, "usage: lomsong ingest measurements FILE... [--crs CRS] [--carrier CODE]\n"
+                    "         [--tech 3G|4G|5G] [--map FIELD=COLUMN]... [--rejects PATH] [--json]\n"
+                    "       lomsong ingest reports FILE... --token TOKEN [--crs CRS]\n"
+                    "         [--map FIELD=COLUMN]... [--rejects PATH] [--json]\n");
     return 2;
+}
+
+/* `lomsong ingest reports`: a locality's files, filed under its token
+ * (its own row-level-security context, as over HTTP), one transaction per
+ * file. */
+static int ingest_reports_cli(const ls_config *cfg, int argc, char **argv)
+{
+    const char *files[MAX_FILES], *maps[MAX_MAPS];
+    int nfiles = 0, nmaps = 0, json = 0;
+    const char *token = getenv("LOMSONG_TOKEN"), *crs = NULL, *rejects = NULL;
+    for (int i = 2; i < argc; i++) {
+        const char *a = argv[i];
+        const char **slot = NULL;
+        if (strcmp(a, "--json") == 0) {
+            json = 1;
+            continue;
+        }
+        if (strcmp(a, "--token") == 0)
+            slot = &token;
+        else if (strcmp(a, "--crs") == 0)
+            slot = &crs;
+        else if (strcmp(a, "--rejects") == 0)
+            slot = &rejects;
+        if (slot || strcmp(a, "--map") == 0) {
+            if (i + 1 >= argc) {
+                fprintf(stderr, "lomsong ingest: %s needs a value\n", a);
+                return 2;
+            }
+            if (slot) {
+                *slot = argv[++i];
+            } else if (nmaps < MAX_MAPS) {
+                maps[nmaps++] = argv[++i];
+            } else {
+                fprintf(stderr, "lomsong ingest: at most %d --map options\n", MAX_MAPS);
+                return 2;
+            }
+            continue;
+        }
+        if (strncmp(a, "--", 2) == 0) {
+            fprintf(stderr, "lomsong ingest: unknown option %s\n", a);
+            return usage();
+        }
+        if (nfiles == MAX_FILES) {
+            fprintf(stderr, "lomsong ingest: at most %d files at once\n", MAX_FILES);
+            return 2;
+        }
+        files[nfiles++] = a;
+    }
+    if (nfiles == 0)
+        return usage();
+    if (!token || !*token) {
+        fprintf(stderr, "lomsong ingest reports: give the locality's token with --token TOKEN "
+                        "(or LOMSONG_TOKEN)\n");
+        return 2;
+    }
+    if (rejects && nfiles > 1) {
+        fprintf(stderr, "lomsong ingest: --rejects names one file; with several inputs each "
+                        "gets FILE.rejects.csv\n");
+        return 2;
+    }
+    char ci[2048];
+    config_app_conninfo(cfg, ci, sizeof(ci));
+    PGconn *c = NULL;
+    if (db_connect(ci, &c) != LS_OK) {
+        fprintf(stderr, "lomsong ingest: cannot connect to the database\n");
+        return 1;
+    }
+    int rc = 0;
+    for (int f = 0; f < nfiles; f++) {
+        char rpath[1100], err[1024] = "";
+        snprintf(rpath, sizeof(rpath), "%s", rejects ? rejects : "");
+        if (!rejects)
+            snprintf(rpath, sizeof(rpath), "%s.rejects.csv", files[f]);
+        auth_identity who;
+        ls_status st = db_exec(c, "BEGIN");
+        if (st == LS_OK)
+            st = db_exec(c, "SET LOCAL statement_timeout = 1800000");
+        if (st == LS_OK) {
+            st = auth_login(c, token, &who);
+            if (st == LS_EUNAUTH)
+                snprintf(err, sizeof(err), "the token is not valid: unknown, revoked or expired");
+            else if (st == LS_OK && who.role != ROLE_LOCALITY) {
+                snprintf(err, sizeof(err),
+                         "reports are filed by a locality: this token is a %s account's",
+                         who.role_name);
+                st = LS_EFORBIDDEN;
+            }
+        }
+        ingest_report_summary s;
+        memset(&s, 0, sizeof(s));
+        if (st == LS_OK) {
+            ingest_report_opts o;
+            memset(&o, 0, sizeof(o));
+            o.path = files[f];
+            o.source_name = files[f];
+            o.crs = crs;
+            o.maps = maps;
+            o.nmaps = nmaps;
+            o.reject_path = rpath;
+            o.account_id = who.account_id;
+            o.province = who.province_code;
+            o.commune = strcmp(who.unit_level, "commune") == 0 ? who.unit_code : NULL;
+            st = ingest_reports(c, &o, &s, err, sizeof(err));
+        }
+        if (st == LS_OK && (st = db_exec(c, "COMMIT")) != LS_OK)
+            snprintf(err, sizeof(err), "the batch could not be committed");
+        if (st != LS_OK) {
+            if (PQtransactionStatus(c) != PQTRANS_IDLE)
+                db_exec(c, "ROLLBACK");
+            if (*s.reject_file)
+                unlink(s.reject_file);
+            fprintf(stderr, "lomsong ingest: %s: %s; nothing was stored\n", files[f],
+                    *err ? err : ls_status_str(st));
+            rc = 1;
+            if (st == LS_EUNAUTH || st == LS_EFORBIDDEN)
+                break;
+            continue;
+        }
+        if (json) {
+            char *j = ingest_report_summary_json(&s, NULL);
+            printf("%s\n", j ? j : "{}");
+            free(j);
+        } else {
+            printf("%s: batch %lld: %lld rows, %lld accepted (%lld reports filed: %lld new "
+                   "points, %lld joined a point; %lld duplicates), %lld rejected%s%s\n",
+                   files[f], s.batch, s.rows, s.accepted, s.reports, s.points_new, s.points_joined,
+                   s.duplicates, s.rejected, *s.reject_file ? " -> " : "", s.reject_file);
+        }
+        fprintf(stderr, "%s: %s\n", files[f], s.notes);
+    }
+    PQfinish(c);
+    return rc;
 }
 
 static int ingest_measurements_cli(const ls_config *cfg, int argc, char **argv)
@@ -142,5 +277,7 @@ int ingest_cli(const ls_config *cfg, int argc, char **argv)
 {
     if (argc >= 2 && strcmp(argv[1], "measurements") == 0)
         return ingest_measurements_cli(cfg, argc, argv);
+    if (argc >= 2 && strcmp(argv[1], "reports") == 0)
+        return ingest_reports_cli(cfg, argc, argv);
     return usage();
 }

@@ -40,7 +40,26 @@ static const char *const field_names[IF_COUNT] = {
     [IF_MCC] = "mcc",       [IF_MNC] = "mnc",         [IF_MCCMNC] = "mcc_mnc",
     [IF_TECH] = "tech",     [IF_RSRP] = "rsrp",       [IF_RSRQ] = "rsrq",
     [IF_SINR] = "sinr",     [IF_DEVICE] = "device",   [IF_TEST_ID] = "test_id",
+    [IF_PLACE] = "place",   [IF_COMMUNE] = "commune", [IF_SYMPTOM] = "symptom",
+    [IF_PEOPLE] = "people", [IF_NOTE] = "note",       [IF_HOUSEHOLDS] = "households",
 };
+
+/* The fields a kind of file is guessed for (and listed in messages). */
+static int field_in_kind(ingest_kind kind, int f)
+{
+    if (kind == INGEST_REPORTS)
+        return f == IF_LAT || f == IF_LON || f == IF_X || f == IF_Y || f == IF_OPERATOR ||
+               f == IF_TECH || f >= IF_PLACE;
+    return f < IF_PLACE;
+}
+
+/* The name a kind's users know a field by: a report has carriers. */
+static const char *field_label(ingest_kind kind, int f)
+{
+    if (kind == INGEST_REPORTS && f == IF_OPERATOR)
+        return "carriers";
+    return field_names[f];
+}
 
 const char *ingest_field_name(ingest_field f)
 {
@@ -435,6 +454,62 @@ static const alias_def aliases[] = {
     {"measurement_id", IF_TEST_ID, 80},
     {"result_id", IF_TEST_ID, 70},
     {"id", IF_TEST_ID, 20},
+    /* dead-zone reports */
+    {"thon/ban", IF_PLACE, 100},
+    {"thon_ban", IF_PLACE, 100},
+    {"thon", IF_PLACE, 100},
+    {"ban", IF_PLACE, 90},
+    {"thon/xom", IF_PLACE, 100},
+    {"thon_xom", IF_PLACE, 100},
+    {"xom", IF_PLACE, 90},
+    {"thon/ap", IF_PLACE, 100},
+    {"ap", IF_PLACE, 80},
+    {"lang", IF_PLACE, 80},
+    {"to_dan_pho", IF_PLACE, 90},
+    {"ten_thon", IF_PLACE, 100},
+    {"dia_diem", IF_PLACE, 90},
+    {"dia_danh", IF_PLACE, 90},
+    {"village", IF_PLACE, 100},
+    {"hamlet", IF_PLACE, 100},
+    {"place", IF_PLACE, 100},
+    {"place_name", IF_PLACE, 100},
+    {"name", IF_PLACE, 40}, /* KML placemarks: usually the village */
+    {"ten", IF_PLACE, 40},
+    {"xa", IF_COMMUNE, 100},
+    {"phuong", IF_COMMUNE, 100},
+    {"xa/phuong", IF_COMMUNE, 100},
+    {"xa_phuong", IF_COMMUNE, 100},
+    {"xa/phuong/dac_khu", IF_COMMUNE, 100},
+    {"ten_xa", IF_COMMUNE, 100},
+    {"ma_xa", IF_COMMUNE, 100},
+    {"commune", IF_COMMUNE, 100},
+    {"commune_code", IF_COMMUNE, 100},
+    {"ward", IF_COMMUNE, 90},
+    {"hien_tuong", IF_SYMPTOM, 100},
+    {"tinh_trang", IF_SYMPTOM, 80},
+    {"van_de", IF_SYMPTOM, 70},
+    {"symptom", IF_SYMPTOM, 100},
+    {"problem", IF_SYMPTOM, 60},
+    {"so_nguoi", IF_PEOPLE, 100},
+    {"so_dan", IF_PEOPLE, 90},
+    {"dan_so", IF_PEOPLE, 80},
+    {"so_nguoi_anh_huong", IF_PEOPLE, 100},
+    {"people", IF_PEOPLE, 100},
+    {"people_affected", IF_PEOPLE, 100},
+    {"population", IF_PEOPLE, 80},
+    {"so_ho", IF_HOUSEHOLDS, 100},
+    {"so_ho_dan", IF_HOUSEHOLDS, 100},
+    {"ho_dan", IF_HOUSEHOLDS, 90},
+    {"so_ho_anh_huong", IF_HOUSEHOLDS, 100},
+    {"households", IF_HOUSEHOLDS, 100},
+    {"ghi_chu", IF_NOTE, 100},
+    {"note", IF_NOTE, 100},
+    {"notes", IF_NOTE, 100},
+    {"mo_ta", IF_NOTE, 90},
+    {"description", IF_NOTE, 80}, /* KML */
+    {"comment", IF_NOTE, 80},
+    {"remarks", IF_NOTE, 80},
+    {"carriers", IF_OPERATOR, 100},
 };
 
 /* A header that merely contains one of these words (as whole words) is a
@@ -454,7 +529,8 @@ static const struct {
     {"rtt", IF_LATENCY},       {"operator", IF_OPERATOR},  {"carrier", IF_OPERATOR},
     {"nha_mang", IF_OPERATOR}, {"technology", IF_TECH},    {"network_type", IF_TECH},
     {"cong_nghe", IF_TECH},    {"rsrp", IF_RSRP},          {"rsrq", IF_RSRQ},
-    {"sinr", IF_SINR},
+    {"sinr", IF_SINR},         {"thon", IF_PLACE},         {"xa", IF_COMMUNE},
+    {"so_ho", IF_HOUSEHOLDS},  {"so_nguoi", IF_PEOPLE},    {"ghi_chu", IF_NOTE},
 };
 
 /* Words that make a loose match mean something else: "download_duration",
@@ -598,11 +674,32 @@ static void msg_columns(msg *e, const char *const *columns, int ncols)
         msg_add(e, "%s%s", i ? ", " : "", columns[i] && *columns[i] ? columns[i] : "\"\"");
 }
 
-static void msg_fields(msg *e)
+static void msg_fields(msg *e, ingest_kind kind)
 {
     msg_add(e, "Valid fields: ");
+    int k = 0;
     for (int f = 0; f < IF_COUNT; f++)
-        msg_add(e, "%s%s", f ? ", " : "", field_names[f]);
+        if (field_in_kind(kind, f))
+            msg_add(e, "%s%s", k++ ? ", " : "", field_label(kind, f));
+}
+
+/* The field a folded name means, or -1: a canonical name or a synonym. */
+static int field_lookup(const char *folded)
+{
+    static const struct {
+        const char *name;
+        ingest_field f;
+    } synonyms[] = {
+        {"carriers", IF_OPERATOR},      {"carrier", IF_OPERATOR}, {"technology", IF_TECH},
+        {"people_affected", IF_PEOPLE}, {"latitude", IF_LAT},     {"longitude", IF_LON},
+    };
+    for (int f = 0; f < IF_COUNT; f++)
+        if (strcmp(folded, field_names[f]) == 0)
+            return f;
+    for (size_t i = 0; i < LS_ARRAY_LEN(synonyms); i++)
+        if (strcmp(folded, synonyms[i].name) == 0)
+            return (int)synonyms[i].f;
+    return -1;
 }
 
 /* --------------------------------------------------------------- mapping */
@@ -618,24 +715,33 @@ static void mapping_empty(ingest_mapping *m)
 }
 
 /* Applies one "FIELD=COLUMN". */
-static ls_status apply_override(const char *ov, const char *const *columns, int ncols,
-                                const header_info *hdr, ingest_mapping *m, msg *e)
+static ls_status apply_override(ingest_kind kind, const char *ov, const char *const *columns,
+                                int ncols, const header_info *hdr, ingest_mapping *m, msg *e)
 {
     const char *eq = ov ? strchr(ov, '=') : NULL;
     if (!eq) {
         msg_add(e, "--map \"%s\": expected FIELD=COLUMN. ", ov ? ov : "");
-        msg_fields(e);
+        msg_fields(e, kind);
         return LS_EINVAL;
     }
     char field[FOLD_MAX], fieldraw[FOLD_MAX], col[FOLD_MAX];
     snprintf(fieldraw, sizeof fieldraw, "%.*s", (int)(eq - ov), ov);
     ingest_fold(fieldraw, field, sizeof field);
-    int f = 0;
-    while (f < IF_COUNT && strcmp(field, field_names[f]) != 0)
-        f++;
-    if (f == IF_COUNT) {
+    int f = field_lookup(field);
+    const char *want = eq + 1;
+    char swapped[FOLD_MAX], colraw[FOLD_MAX];
+    if (f < 0 && kind == INGEST_REPORTS) {
+        /* "Thôn=place": the column first, as a locality may write it */
+        ingest_fold(want, swapped, sizeof swapped);
+        f = field_lookup(swapped);
+        if (f >= 0) {
+            snprintf(colraw, sizeof colraw, "%s", fieldraw);
+            want = colraw;
+        }
+    }
+    if (f < 0) {
         msg_add(e, "--map \"%s\": unknown field \"%s\". ", ov, fieldraw);
-        msg_fields(e);
+        msg_fields(e, kind);
         return LS_EINVAL;
     }
     if (m->from_override[f]) {
@@ -643,7 +749,6 @@ static ls_status apply_override(const char *ov, const char *const *columns, int 
         return LS_EINVAL;
     }
     /* The header as written first: two headers may fold alike. */
-    const char *want = eq + 1;
     int c = -1;
     for (int i = 0; i < ncols && c < 0; i++)
         if (columns[i] && strcmp(columns[i], want) == 0)
@@ -665,6 +770,14 @@ static ls_status apply_override(const char *ov, const char *const *columns, int 
 
 ls_status ingest_mapping_guess(const char *const *columns, int ncols, const char *const *overrides,
                                int noverrides, ingest_mapping *m, char *err, size_t errlen)
+{
+    return ingest_mapping_guess_kind(INGEST_MEASUREMENTS, columns, ncols, overrides, noverrides, m,
+                                     err, errlen);
+}
+
+ls_status ingest_mapping_guess_kind(ingest_kind kind, const char *const *columns, int ncols,
+                                    const char *const *overrides, int noverrides, ingest_mapping *m,
+                                    char *err, size_t errlen)
 {
     msg e;
     msg_init(&e, err, errlen);
@@ -692,11 +805,12 @@ ls_status ingest_mapping_guess(const char *const *columns, int ncols, const char
     for (int i = 0; i < ncols; i++) {
         header_analyse(columns[i] ? columns[i] : "", &hdr[i]);
         for (int f = 0; f < IF_COUNT; f++)
-            score[(size_t)i * IF_COUNT + f] = header_score(&hdr[i], (ingest_field)f);
+            score[(size_t)i * IF_COUNT + f] =
+                field_in_kind(kind, f) ? header_score(&hdr[i], (ingest_field)f) : 0;
     }
 
     for (int k = 0; k < noverrides && overrides; k++) {
-        st = apply_override(overrides[k], columns, ncols, hdr, &guess, &e);
+        st = apply_override(kind, overrides[k], columns, ncols, hdr, &guess, &e);
         if (st != LS_OK)
             goto out;
     }
@@ -1013,6 +1127,43 @@ ls_status ingest_parse_time_tz(const char *s, int default_offset_s, double *epoc
         return LS_EINVAL;
     long long secs = days_from_civil(y, mo, d) * 86400LL + hh * 3600 + mi * 60 + ss - offset;
     *epoch = (double)secs + frac;
+    return LS_OK;
+}
+
+ls_status ingest_parse_symptom(const char *s, const char **out)
+{
+    static const struct {
+        const char *word; /* folded, matched as whole words */
+        int kind;
+    } words[] = {
+        {"no_signal", 0},        {"no_service", 0},   {"no_coverage", 0},  {"mat_song", 0},
+        {"khong_co_song", 0},    {"khong_song", 0},   {"mat_tin_hieu", 0}, {"khong_co_tin_hieu", 0},
+        {"lom_song", 0},         {"mat_ket_noi", 0},  {"weak_signal", 1},  {"weak", 1},
+        {"song_yeu", 1},         {"tin_hieu_yeu", 1}, {"yeu", 1},          {"chap_chon", 1},
+        {"luc_co_luc_khong", 1}, {"slow_data", 2},    {"slow", 2},         {"cham", 2},
+        {"toc_do_thap", 2},
+    };
+    static const char *const names[] = {"no_signal", "weak_signal", "slow_data"};
+    char f[FOLD_MAX];
+    ingest_fold(s, f, sizeof f);
+    /* "sóng yếu, chậm": punctuation separates words too */
+    for (char *p = f; *p; p++)
+        if (strchr(",;/+()[]!?:", *p))
+            *p = '_';
+    if (!*f)
+        return LS_EINVAL;
+    int found = -1;
+    for (size_t i = 0; i < LS_ARRAY_LEN(words); i++) {
+        if (!has_word(f, words[i].word))
+            continue;
+        if (found >= 0 && found != words[i].kind)
+            return LS_EINVAL; /* "sóng yếu, chậm": two symptoms, one row */
+        found = words[i].kind;
+    }
+    if (found < 0)
+        return LS_EINVAL;
+    if (out)
+        *out = names[found];
     return LS_OK;
 }
 

@@ -30,8 +30,20 @@ typedef enum {
     IF_SINR,
     IF_DEVICE,  /* device / user id (hashed before it is stored) */
     IF_TEST_ID, /* the test's own id (dedupe key when present) */
+    /* dead-zone reports (locality files); carriers are IF_OPERATOR, the
+     * technology IF_TECH */
+    IF_PLACE,      /* village / hamlet: "Thôn/Bản" */
+    IF_COMMUNE,    /* commune or ward, by name or code: "Xã" */
+    IF_SYMPTOM,    /* "Hiện tượng": mất sóng, sóng yếu, chậm */
+    IF_PEOPLE,     /* people affected */
+    IF_HOUSEHOLDS, /* households affected: "Số hộ" */
+    IF_NOTE,       /* "Ghi chú" */
     IF_COUNT
 } ingest_field;
+
+/* What a file holds: the guess only considers the fields of its kind
+ * (an override may name any field). */
+typedef enum { INGEST_MEASUREMENTS = 0, INGEST_REPORTS } ingest_kind;
 
 /* The field's canonical name ("download", "lat", ...) as used by --map. */
 const char *ingest_field_name(ingest_field f);
@@ -56,6 +68,15 @@ typedef struct {
  * are NOT an error here: see ingest_mapping_check(). */
 ls_status ingest_mapping_guess(const char *const *columns, int ncols, const char *const *overrides,
                                int noverrides, ingest_mapping *m, char *err, size_t errlen);
+
+/* The same for a kind of file: INGEST_MEASUREMENTS is ingest_mapping_guess();
+ * INGEST_REPORTS guesses only position, technology, carriers (operator),
+ * place, commune, symptom, people, households and note.  An override
+ * "FIELD=COLUMN" may also be written "COLUMN=FIELD" for reports, and
+ * "carriers" / "technology" name the operator / tech fields. */
+ls_status ingest_mapping_guess_kind(ingest_kind kind, const char *const *columns, int ncols,
+                                    const char *const *overrides, int noverrides, ingest_mapping *m,
+                                    char *err, size_t errlen);
 
 /* Checks that the mapping has what a measurement needs: a position (lat+lon,
  * or x+y, unless `has_geometry`), a time and a download speed.  LS_EINVAL
@@ -101,6 +122,13 @@ typedef struct {
  * MCC-MNC written "452-04", "452 04", "45204", "452/04", "452-4".  Returns
  * the index in `list`, or -1. */
 int ingest_carrier_find(const ingest_carrier *list, int n, const char *text);
+
+/* A report's symptom -> "no_signal", "weak_signal" or "slow_data", from
+ * the codes or Vietnamese words with or without diacritics, any case:
+ * "mất sóng", "không có sóng", "mất tín hiệu", "lõm sóng" -> no_signal;
+ * "sóng yếu", "chập chờn" -> weak_signal; "chậm", "tốc độ chậm", "mạng chậm"
+ * -> slow_data.  LS_EINVAL for anything else, or text naming two of them. */
+ls_status ingest_parse_symptom(const char *s, const char **out);
 
 /* The same from separate MCC and MNC values ("452", "4" or "04"). */
 int ingest_carrier_find_mcc_mnc(const ingest_carrier *list, int n, const char *mcc,

@@ -26,6 +26,7 @@
 #include "area.h"
 #include "in_ogr.h"
 #include "mapping.h"
+#include "source.h"
 #include "../api/buf.h"
 #include "../api/log.h"
 #include "../geo/crs.h"
@@ -33,7 +34,6 @@
 #include "../geo/tile.h"
 
 #define CHUNK 4096
-#define SAMPLE 200
 #define COPY_FLUSH (256 * 1024)
 #define MAX_CARRIERS 64
 #define TIME_MIN 1262304000.0 /* 2010-01-01T00:00:00Z */
@@ -94,8 +94,7 @@ struct run {
     int nrec;
     buf raw;  /* original values of the chunk's rows */
     buf copy; /* COPY text waiting to be sent */
-    FILE *rejects;
-    char reject_tmp[1100];
+    ingest_rejects rej;
     double t_min, t_max;
     double now;
     double t_start, t_last_progress;
@@ -117,29 +116,10 @@ static double wall(void)
 
 static ls_status load_carriers(struct run *R)
 {
-    PGresult *r = NULL;
-    ls_status st = db_query(R->c, "ingest: carriers",
-                            "SELECT code, name, array_to_string(mcc_mnc, ' ') FROM carriers"
-                            " ORDER BY code",
-                            0, NULL, &r, NULL, 0);
-    if (st != LS_OK) {
-        snprintf(R->err, R->errlen, "the carriers list could not be read");
+    ls_status st =
+        ingest_source_carriers(R->c, R->carriers, MAX_CARRIERS, &R->ncarriers, R->err, R->errlen);
+    if (st != LS_OK)
         return st;
-    }
-    R->ncarriers = PQntuples(r) < MAX_CARRIERS ? PQntuples(r) : MAX_CARRIERS;
-    for (int i = 0; i < R->ncarriers; i++) {
-        ingest_carrier *k = &R->carriers[i];
-        memset(k, 0, sizeof(*k));
-        snprintf(k->code, sizeof(k->code), "%s", PQgetvalue(r, i, 0));
-        snprintf(k->name, sizeof(k->name), "%s", PQgetvalue(r, i, 1));
-        char list[256];
-        snprintf(list, sizeof(list), "%s", PQgetvalue(r, i, 2));
-        char *save = NULL;
-        for (char *tok = strtok_r(list, " ", &save); tok && k->n_mcc_mnc < 8;
-             tok = strtok_r(NULL, " ", &save))
-            snprintf(k->mcc_mnc[k->n_mcc_mnc++], sizeof(k->mcc_mnc[0]), "%s", tok);
-    }
-    PQclear(r);
     R->default_carrier = -1;
     if (R->o->carrier) {
         for (int i = 0; i < R->ncarriers; i++)
@@ -157,83 +137,14 @@ static ls_status load_carriers(struct run *R)
     return LS_OK;
 }
 
-/* Reads the coordinates of the first rows to decide the CRS and whether X
- * and Y are swapped, then rewinds. */
-static ls_status choose_crs(struct run *R)
-{
-    char def[4096] = "";
-    int from_file = 0;
-    if (R->o->crs) {
-        if (geo_crs_resolve(R->o->crs, def, sizeof(def), R->err, R->errlen) != LS_OK)
-            return LS_EINVAL;
-    } else if (R->use_geometry && ingest_reader_crs(R->rd)) {
-        snprintf(def, sizeof(def), "%s", ingest_reader_crs(R->rd));
-        from_file = 1;
-    }
-
-    double xs[SAMPLE], ys[SAMPLE];
-    size_t n = 0;
-    const char *const *v;
-    double gx, gy;
-    int hp;
-    long long rowno;
-    while (n < SAMPLE &&
-           ingest_reader_next(R->rd, &v, &gx, &gy, &hp, &rowno, R->err, R->errlen) == 1) {
-        double x, y;
-        if (R->use_geometry) {
-            if (!hp)
-                continue;
-            x = gx;
-            y = gy;
-        } else {
-            int cx = R->m.col[IF_LON] >= 0 ? IF_LON : IF_X;
-            int cy = R->m.col[IF_LAT] >= 0 ? IF_LAT : IF_Y;
-            if (ingest_parse_number(v[R->m.col[cx]], &x) != LS_OK ||
-                ingest_parse_number(v[R->m.col[cy]], &y) != LS_OK)
-                continue;
-        }
-        xs[n] = x;
-        ys[n] = y;
-        n++;
-    }
-    ingest_reader_rewind(R->rd);
-
-    if (!*def) {
-        if (n > 0 && geo_crs_looks_projected(xs, ys, n)) {
-            snprintf(R->err, R->errlen,
-                     "the coordinates are projected (values like %.0f, %.0f) but the file does "
-                     "not say in which CRS: name it with --crs, e.g. --crs VN2000-UTM48, "
-                     "VN2000-UTM49, VN2000-TM3-105-45 or EPSG:n",
-                     xs[0], ys[0]);
-            return LS_EINVAL;
-        }
-        snprintf(def, sizeof(def), "EPSG:4326");
-    }
-    if (geo_crs_open(def, &R->crs, R->err, R->errlen) != LS_OK)
-        return LS_EINVAL;
-    snprintf(R->s->crs, sizeof(R->s->crs), "%s",
-             from_file ? geo_crs_name(R->crs) : (R->o->crs ? R->o->crs : "EPSG:4326"));
-    if (n > 0 && geo_crs_detect_swap(R->crs, xs, ys, n))
-        R->s->swapped_xy = 1;
-    return LS_OK;
-}
-
 /* ---------------------------------------------------------- one row */
-
-static int is_blank(const char *s)
-{
-    while (*s == ' ' || *s == '\t')
-        s++;
-    return *s == '\0' || strcasecmp(s, "-") == 0 || strcasecmp(s, "n/a") == 0 ||
-           strcasecmp(s, "na") == 0 || strcasecmp(s, "null") == 0 || strcasecmp(s, "none") == 0;
-}
 
 /* The value of field f in this row, or NULL when the column is absent or
  * the cell blank. */
 static const char *val(const struct run *R, const char *const *v, ingest_field f)
 {
     int col = R->m.col[f];
-    if (col < 0 || is_blank(v[col]))
+    if (col < 0 || ingest_value_blank(v[col]))
         return NULL;
     return v[col];
 }
@@ -382,103 +293,7 @@ static void parse_row(struct run *R, const char *const *v, double gx, double gy,
         snprintf(r->test_id, sizeof(r->test_id), "%s", tid);
 }
 
-/* Appends the row's original values as CSV to the chunk's raw buffer. */
-static void keep_raw(struct run *R, const char *const *v, struct rec *r)
-{
-    r->raw = R->raw.len;
-    for (int i = 0; i < R->ncols; i++) {
-        const char *s = v[i];
-        int quote = strpbrk(s, ",\"\r\n") != NULL;
-        if (i)
-            buf_append(&R->raw, ",", 1);
-        if (!quote) {
-            buf_puts(&R->raw, s);
-            continue;
-        }
-        buf_append(&R->raw, "\"", 1);
-        for (; *s; s++) {
-            if (*s == '"')
-                buf_append(&R->raw, "\"", 1);
-            buf_append(&R->raw, s, 1);
-        }
-        buf_append(&R->raw, "\"", 1);
-    }
-    buf_append(&R->raw, "", 1);
-}
-
-/* Guesses the mapping from the column names, leaving out columns that are
- * empty in the first rows (LIBKML adds an empty `timestamp` to every KML,
- * which would otherwise win over the file's own `time`), and reading GPX
- * extension fields without the `ogr_` prefix GDAL writes them with. */
-static ls_status guess_mapping(struct run *R)
-{
-    ls_status st = LS_OK;
-    unsigned char *filled = calloc((size_t)R->ncols + 1, 1);
-    const char **names = calloc((size_t)R->ncols + 1, sizeof(char *));
-    if (!filled || !names) {
-        st = LS_ENOMEM;
-        goto out;
-    }
-    const char *const *v;
-    double gx, gy;
-    int hp, n = 0;
-    long long rowno;
-    while (n < SAMPLE &&
-           ingest_reader_next(R->rd, &v, &gx, &gy, &hp, &rowno, R->err, R->errlen) == 1) {
-        for (int i = 0; i < R->ncols; i++)
-            filled[i] |= !is_blank(v[i]);
-        n++;
-    }
-    ingest_reader_rewind(R->rd);
-    int gpx = strcmp(ingest_reader_driver(R->rd), "GPX") == 0;
-    for (int i = 0; i < R->ncols; i++) {
-        names[i] = R->cols[i];
-        if (gpx && strncmp(names[i], "ogr_", 4) == 0)
-            names[i] += 4;
-        if (n > 0 && !filled[i])
-            names[i] = "";
-    }
-    st = ingest_mapping_guess(names, R->ncols, R->o->maps, R->o->nmaps, &R->m, R->err, R->errlen);
-    if (st == LS_EINVAL && R->o->nmaps > 0) /* an override may name an empty column */
-        st = ingest_mapping_guess(R->cols, R->ncols, R->o->maps, R->o->nmaps, &R->m, R->err,
-                                  R->errlen);
-out:
-    free(filled);
-    free(names);
-    return st;
-}
-
 /* --------------------------------------------------------- the chunk */
-
-static ls_status open_rejects(struct run *R)
-{
-    if (R->rejects)
-        return LS_OK;
-    snprintf(R->reject_tmp, sizeof(R->reject_tmp), "%s.part", R->o->reject_path);
-    R->rejects = fopen(R->reject_tmp, "w");
-    if (!R->rejects) {
-        snprintf(R->err, R->errlen, "cannot write the reject file %s", R->reject_tmp);
-        return LS_EIO;
-    }
-    fputs("row,reason", R->rejects);
-    for (int i = 0; i < R->ncols; i++) {
-        fputc(',', R->rejects);
-        const char *s = R->cols[i];
-        if (strpbrk(s, ",\"\r\n")) {
-            fputc('"', R->rejects);
-            for (; *s; s++) {
-                if (*s == '"')
-                    fputc('"', R->rejects);
-                fputc(*s, R->rejects);
-            }
-            fputc('"', R->rejects);
-        } else {
-            fputs(s, R->rejects);
-        }
-    }
-    fputc('\n', R->rejects);
-    return LS_OK;
-}
 
 static void fmt_time(double t, char *out, size_t len)
 {
@@ -702,17 +517,10 @@ static ls_status finish_chunk(struct run *R)
             r->y = lat;
         }
         if (r->reason) {
-            ls_status st = open_rejects(R);
+            ls_status st = ingest_rejects_add(&R->rej, r->rowno, r->reason, R->raw.data + r->raw,
+                                              R->err, R->errlen);
             if (st != LS_OK)
                 return st;
-            fprintf(R->rejects, "%lld,", r->rowno);
-            fputc('"', R->rejects);
-            for (const char *p = r->reason; *p; p++) {
-                if (*p == '"')
-                    fputc('"', R->rejects);
-                fputc(*p, R->rejects);
-            }
-            fprintf(R->rejects, "\",%s\n", R->raw.data + r->raw);
             R->s->rejected++;
             continue;
         }
@@ -1099,7 +907,11 @@ static ls_status run_rows(struct run *R)
         memset(r, 0, sizeof(*r));
         r->rowno = rowno;
         parse_row(R, v, gx, gy, hp, r);
-        keep_raw(R, v, r);
+        r->raw = R->raw.len;
+        if (ingest_csv_append(&R->raw, v, R->ncols) != LS_OK) {
+            snprintf(R->err, R->errlen, "out of memory keeping the rows' values");
+            return LS_ENOMEM;
+        }
         R->s->rows++;
         if (R->nrec == CHUNK) {
             ls_status st = finish_chunk(R);
@@ -1151,17 +963,13 @@ ls_status ingest_measurements(PGconn *c, const ingest_opts *o, ingest_summary *s
     /* Counting rows can mean reading the file once more: only for a
      * progress line someone watches. */
     R.count_hint = o->progress ? ingest_reader_count_hint(R.rd) : -1;
-    if ((st = guess_mapping(&R)) != LS_OK)
+    ingest_rejects_init(&R.rej, o->reject_path, R.cols, R.ncols);
+    if ((st = ingest_source_mapping(R.rd, INGEST_MEASUREMENTS, o->maps, o->nmaps, &R.m, err,
+                                    errlen)) != LS_OK)
         goto out;
     /* Coordinates: the features' geometry when the layer has one and no
      * coordinate columns were named explicitly; else the columns. */
-    int has_lonlat = R.m.col[IF_LON] >= 0 && R.m.col[IF_LAT] >= 0;
-    int has_xy = R.m.col[IF_X] >= 0 && R.m.col[IF_Y] >= 0;
-    int named = R.m.from_override[IF_LON] || R.m.from_override[IF_LAT] || R.m.from_override[IF_X] ||
-                R.m.from_override[IF_Y];
-    R.use_geometry = ingest_reader_has_geometry(R.rd) && !named;
-    if (!R.use_geometry && !has_lonlat && !has_xy && ingest_reader_has_geometry(R.rd))
-        R.use_geometry = 1;
+    R.use_geometry = ingest_source_use_geometry(R.rd, &R.m);
     if ((st = ingest_mapping_check(&R.m, R.use_geometry, R.cols, R.ncols, err, errlen)) != LS_OK)
         goto out;
     if (R.m.col[IF_TECH] < 0 && !o->tech) {
@@ -1174,7 +982,8 @@ ls_status ingest_measurements(PGconn *c, const ingest_opts *o, ingest_summary *s
     if ((st = load_carriers(&R)) != LS_OK)
         goto out;
     double ts = wall();
-    if ((st = choose_crs(&R)) != LS_OK)
+    if ((st = ingest_source_crs(R.rd, &R.m, R.use_geometry, o->crs, &R.crs, s->crs, sizeof(s->crs),
+                                &s->swapped_xy, err, errlen)) != LS_OK)
         goto out;
     log_debug("ingest: CRS chosen %.3f s", wall() - ts);
     ts = wall();
@@ -1248,16 +1057,8 @@ ls_status ingest_measurements(PGconn *c, const ingest_opts *o, ingest_summary *s
             snprintf(err, errlen, "the rows could not be stored");
         goto out;
     }
-    if (R.rejects) {
-        if (fclose(R.rejects) != 0) {
-            R.rejects = NULL;
-            snprintf(err, errlen, "the reject file could not be written");
-            st = LS_EIO;
-            goto out;
-        }
-        R.rejects = NULL;
+    if (R.rej.n > 0)
         snprintf(s->reject_file, sizeof(s->reject_file), "%s", o->reject_path);
-    }
     if (o->verify && s->accepted > 0) {
         /* The points near the new tests, judged in the batch's transaction:
          * a point's status is current as soon as the upload returns. */
@@ -1303,11 +1104,8 @@ ls_status ingest_measurements(PGconn *c, const ingest_opts *o, ingest_summary *s
     /* The reject file takes its final name before the commit: a crash in
      * between leaves a reject file for a batch that is not there, never the
      * other way round. */
-    if (*s->reject_file && rename(R.reject_tmp, s->reject_file) != 0) {
-        snprintf(err, errlen, "the reject file could not be written to %s", s->reject_file);
-        st = LS_EIO;
+    if ((st = ingest_rejects_publish(&R.rej, err, errlen)) != LS_OK)
         goto out;
-    }
     if (own_tx) {
         st = db_exec(c, "COMMIT");
         in_tx = 0;
@@ -1323,13 +1121,8 @@ out:
             PQclear(rb);
         db_exec(c, "ROLLBACK");
     }
-    if (R.rejects)
-        fclose(R.rejects);
     if (st != LS_OK) {
-        if (*R.reject_tmp)
-            unlink(R.reject_tmp);
-        if (*s->reject_file)
-            unlink(s->reject_file);
+        ingest_rejects_discard(&R.rej);
         s->reject_file[0] = '\0';
     }
     free(R.agg.slot);

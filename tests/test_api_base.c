@@ -80,6 +80,48 @@ TEST(base, router_matches_params_and_methods)
     arena_free(a);
 }
 
+TEST(base, router_param_with_literal_suffix)
+{
+    arena *a = arena_new(0);
+    const api_route *r = NULL;
+    const char *params[API_MAX_PARAMS] = {0};
+    char allow[64];
+    CHECK_INT(
+        api_route_match(a, "GET", "/tiles/coverage/5/25/14.mvt", &r, params, allow, sizeof(allow)),
+        LS_OK);
+    CHECK(r && strcmp(r->pattern, "/tiles/{layer}/{z}/{x}/{y}.mvt") == 0);
+    CHECK_STR(params[0], "coverage");
+    CHECK_STR(params[1], "5");
+    CHECK_STR(params[2], "25");
+    CHECK_STR(params[3], "14");
+    CHECK_INT(api_route_match(a, "GET", "/tiles/units.json", &r, params, allow, sizeof(allow)),
+              LS_OK);
+    CHECK(r && strcmp(r->pattern, "/tiles/{layer}.json") == 0);
+    CHECK_STR(params[0], "units");
+    /* the parameter before the suffix may hold dots; the suffix must end the segment */
+    CHECK_INT(api_route_match(a, "GET", "/tiles/a.b.json", &r, params, allow, sizeof(allow)),
+              LS_OK);
+    CHECK_STR(params[0], "a.b");
+    static const char *const none[] = {
+        "/tiles/coverage/5/25/14.pbf",
+        "/tiles/coverage/5/25/.mvt",
+        "/tiles/coverage/5/25/14.mvtx",
+        "/tiles/coverage/5/25/14",
+        "/tiles/.json",
+        "/tiles/coverage.json/x",
+        "/tiles/coverage/5/25.mvt",
+        "/tiles/units.jso",
+    };
+    for (size_t i = 0; i < sizeof(none) / sizeof(none[0]); i++)
+        if (api_route_match(a, "GET", none[i], &r, params, allow, sizeof(allow)) != LS_ENOTFOUND)
+            t_fail(__FILE__, __LINE__, "%s matched %s", none[i], r ? r->pattern : "?");
+    CHECK_INT(
+        api_route_match(a, "PUT", "/tiles/points/1/0/0.mvt", &r, params, allow, sizeof(allow)),
+        LS_EMETHOD);
+    CHECK_STR(allow, "GET, HEAD");
+    arena_free(a);
+}
+
 TEST(base, config_env_flags_and_masking)
 {
     ls_config c;

@@ -849,3 +849,112 @@ TEST(ingest_mapping, carriers)
     CHECK_INT(ingest_carrier_find(list, n, "452-98"), 0);
     CHECK_INT(ingest_carrier_find_mcc_mnc(list, n, "452", "98"), 0);
 }
+
+/* ------------------------------------------------------ dead-zone reports */
+
+TEST(ingest_mapping, report_headers)
+{
+    static const char *const vn[] = {"STT",   "Thôn/Bản", "Xã",        "Kinh độ",
+                                     "Vĩ độ", "Nhà mạng", "Công nghệ", "Hiện tượng",
+                                     "Số hộ", "Số người", "Ghi chú"};
+    static const char *const ascii[] = {"THON/BAN",  "xa",         "KINH DO", "vi do",  "Nha mang",
+                                        "CONG NGHE", "hien tuong", "so ho",   "ghi chu"};
+    static const char *const en[] = {"village",    "commune", "lon",        "lat",    "carriers",
+                                     "technology", "symptom", "households", "people", "note"};
+    ingest_mapping m;
+    char err[512] = "";
+    CHECK_INT(
+        ingest_mapping_guess_kind(INGEST_REPORTS, vn, NCOLS(vn), NULL, 0, &m, err, sizeof err),
+        LS_OK);
+    CHECK_INT(m.col[IF_PLACE], 1);
+    CHECK_INT(m.col[IF_COMMUNE], 2);
+    CHECK_INT(m.col[IF_LON], 3);
+    CHECK_INT(m.col[IF_LAT], 4);
+    CHECK_INT(m.col[IF_OPERATOR], 5);
+    CHECK_INT(m.col[IF_TECH], 6);
+    CHECK_INT(m.col[IF_SYMPTOM], 7);
+    CHECK_INT(m.col[IF_HOUSEHOLDS], 8);
+    CHECK_INT(m.col[IF_PEOPLE], 9);
+    CHECK_INT(m.col[IF_NOTE], 10);
+    CHECK_INT(field_of(&m, 0), -1); /* STT is a row number, nothing of a report */
+    CHECK_INT(ingest_mapping_guess_kind(INGEST_REPORTS, ascii, NCOLS(ascii), NULL, 0, &m, err,
+                                        sizeof err),
+              LS_OK);
+    for (int c = 0; c < NCOLS(ascii); c++)
+        CHECK(field_of(&m, c) >= 0);
+    CHECK_INT(m.col[IF_PLACE], 0);
+    CHECK_INT(m.col[IF_NOTE], 8);
+    CHECK_INT(
+        ingest_mapping_guess_kind(INGEST_REPORTS, en, NCOLS(en), NULL, 0, &m, err, sizeof err),
+        LS_OK);
+    for (int c = 0; c < NCOLS(en); c++)
+        CHECK(field_of(&m, c) >= 0);
+    CHECK_INT(m.col[IF_HOUSEHOLDS], 7);
+
+    /* a measurement file is guessed for measurements only: its notes and
+     * village column are nobody's field */
+    static const char *const meas[] = {"lat", "lon", "time", "download", "Ghi chú", "Thôn"};
+    guess(meas, NCOLS(meas), &m);
+    CHECK_INT(field_of(&m, 4), -1);
+    CHECK_INT(field_of(&m, 5), -1);
+    CHECK_INT(m.col[IF_DOWNLOAD], 3);
+
+    /* overrides: FIELD=COLUMN, and COLUMN=FIELD for reports; synonyms */
+    static const char *const odd[] = {"a", "b", "c", "d"};
+    static const char *const ov[] = {"place=a", "b=technology", "carriers=c", "d=Note"};
+    CHECK_INT(ingest_mapping_guess_kind(INGEST_REPORTS, odd, NCOLS(odd), ov, NCOLS(ov), &m, err,
+                                        sizeof err),
+              LS_OK);
+    CHECK_INT(m.col[IF_PLACE], 0);
+    CHECK_INT(m.col[IF_TECH], 1);
+    CHECK_INT(m.col[IF_OPERATOR], 2);
+    CHECK_INT(m.col[IF_NOTE], 3);
+    static const char *const bad[] = {"a=b"};
+    CHECK_INT(
+        ingest_mapping_guess_kind(INGEST_REPORTS, odd, NCOLS(odd), bad, 1, &m, err, sizeof err),
+        LS_EINVAL);
+    CHECK_CONTAINS(err, "unknown field \"a\"");
+    CHECK_CONTAINS(err, "Valid fields: lat, lon, x, y, carriers, tech, place, commune, symptom, "
+                        "people, households, note");
+    /* measurements keep FIELD=COLUMN only */
+    CHECK_INT(ingest_mapping_guess(odd, NCOLS(odd), ov + 1, 1, &m, err, sizeof err), LS_EINVAL);
+}
+
+TEST(ingest_mapping, report_symptoms)
+{
+    static const struct {
+        const char *text, *want; /* want NULL: refused */
+    } cases[] = {
+        {"mất sóng", "no_signal"},
+        {"Mất sóng 4G", "no_signal"},
+        {"MAT SONG", "no_signal"},
+        {"Không có sóng", "no_signal"},
+        {"khong co song", "no_signal"},
+        {"mất tín hiệu", "no_signal"},
+        {"Lõm sóng", "no_signal"},
+        {"no_signal", "no_signal"},
+        {"No signal", "no_signal"},
+        {"sóng yếu", "weak_signal"},
+        {"Sóng yếu, chập chờn", "weak_signal"},
+        {"SONG YEU", "weak_signal"},
+        {"weak signal", "weak_signal"},
+        {"chậm", "slow_data"},
+        {"Tốc độ chậm", "slow_data"},
+        {"mạng chậm", "slow_data"},
+        {"slow_data", "slow_data"},
+        {"sóng yếu, tốc độ chậm", NULL}, /* two symptoms */
+        {"rất lạ", NULL},
+        {"", NULL},
+        {"   ", NULL},
+        {"song", NULL},
+    };
+    for (size_t i = 0; i < LS_ARRAY_LEN(cases); i++) {
+        const char *got = NULL;
+        ls_status st = ingest_parse_symptom(cases[i].text, &got);
+        if (cases[i].want ? st != LS_OK || !got || strcmp(got, cases[i].want) != 0
+                          : st != LS_EINVAL)
+            t_fail(__FILE__, __LINE__, "\"%s\": got %d %s, want %s", cases[i].text, st,
+                   got ? got : "(none)", cases[i].want ? cases[i].want : "refused");
+    }
+    CHECK_INT(ingest_parse_symptom(NULL, NULL), LS_EINVAL);
+}

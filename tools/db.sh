@@ -26,7 +26,7 @@ PORT=5432
 
 PACKAGES="build-essential pkg-config postgresql-15 postgresql-15-postgis-3 postgresql-client-15
  libpq-dev libgdal-dev gdal-bin libproj-dev proj-bin proj-data libmicrohttpd-dev libcjson-dev
- libssl-dev libcurl4-openssl-dev clang-format"
+ libssl-dev libcurl4-openssl-dev zlib1g-dev clang-format"
 
 die() { echo "db.sh: $*" >&2; exit 1; }
 
