@@ -10,6 +10,7 @@
  */
 #include "measure.h"
 
+#include <errno.h>
 #include <math.h>
 #include <pthread.h>
 #include <stdarg.h>
@@ -76,6 +77,15 @@ struct cells {
     size_t cap, n;
 };
 
+/* The accepted rows of one calendar month (UTC), as COPY BINARY rows of
+ * its partition, waiting in an unlinked temporary file. */
+#define MAX_MONTHS 240
+struct spool {
+    int month; /* year * 12 + month - 1 */
+    FILE *f;
+    long long rows;
+};
+
 struct run {
     const ingest_opts *o;
     ingest_summary *s;
@@ -102,6 +112,8 @@ struct run {
     long long count_hint;
     struct cells agg;
     long long n_meet, n_below; /* among the rows sent */
+    struct spool spool[MAX_MONTHS];
+    int nspool;
     char *err;
     size_t errlen;
 };
@@ -636,13 +648,6 @@ static char *put_len(char *p, int32_t len)
     return put_be32(p, (uint32_t)len);
 }
 
-static char *put_f8(char *p, double v)
-{
-    uint64_t u;
-    memcpy(&u, &v, 8);
-    return put_be64(put_len(p, 8), u);
-}
-
 /* A real column: the float4 of the value meets_min was decided on, so the
  * stored speed and its verdict always agree. */
 static char *put_f4(char *p, int has, double v)
@@ -745,6 +750,51 @@ static uint64_t cell_key(int level, int x, int y, int carrier, int tech)
 {
     return (uint64_t)level << 43 | (uint64_t)x << 27 | (uint64_t)y << 11 |
            (uint64_t)(carrier & 255) << 3 | (uint64_t)(tech & 7);
+}
+
+/* A point as EWKB with its SRID, which PostGIS takes over COPY BINARY. */
+static char *put_point(char *p, double lon, double lat)
+{
+    p = put_len(p, 25);
+    static const unsigned char head[9] = {1,    1,    0, 0, 0x20,
+                                          0xe6, 0x10, 0, 0}; /* LE, point|SRID, 4326 */
+    memcpy(p, head, 9);
+    memcpy(p + 9, &lon, 8); /* x86 and ARM Linux are little-endian, as the header says */
+    memcpy(p + 17, &lat, 8);
+    return p + 25;
+}
+
+/* Appends one row to its month's spool. */
+static ls_status spool_row(struct run *R, double t, const char *row, size_t len)
+{
+    time_t tt = (time_t)floor(t);
+    struct tm tm;
+    gmtime_r(&tt, &tm);
+    int month = (tm.tm_year + 1900) * 12 + tm.tm_mon;
+    struct spool *sp = NULL;
+    for (int i = R->nspool - 1; i >= 0 && !sp; i--) /* rows come mostly in time order */
+        if (R->spool[i].month == month)
+            sp = &R->spool[i];
+    if (!sp) {
+        if (R->nspool == MAX_MONTHS) {
+            snprintf(R->err, R->errlen, "the file spans more than %d months: split it", MAX_MONTHS);
+            return LS_EINVAL;
+        }
+        sp = &R->spool[R->nspool];
+        if (!(sp->f = tmpfile())) {
+            snprintf(R->err, R->errlen, "no room for a temporary file: %s", strerror(errno));
+            return LS_EIO;
+        }
+        sp->month = month;
+        sp->rows = 0;
+        R->nspool++;
+    }
+    if (fwrite(row, 1, len, sp->f) != len) {
+        snprintf(R->err, R->errlen, "a temporary file could not be written: %s", strerror(errno));
+        return LS_EIO;
+    }
+    sp->rows++;
+    return LS_OK;
 }
 
 static ls_status finish_chunk(struct run *R)
@@ -853,8 +903,7 @@ static ls_status finish_chunk(struct run *R)
         q = put_be16(q, 16);
         q = put_len(q, 8);
         q = put_be64(q, (uint64_t)llround((r->t - PG_EPOCH) * 1e6));
-        q = put_f8(q, round7(r->x));
-        q = put_f8(q, round7(r->y));
+        q = put_point(q, round7(r->x), round7(r->y));
         q = put_text(q, prov);
         q = put_text(q, carrier);
         q = put_text(q, r->tech);
@@ -866,23 +915,21 @@ static ls_status finish_chunk(struct run *R)
         q = put_f4(q, r->has_sinr, r->sinr);
         q = put_len(q, 1);
         *q++ = (char)(meets ? 1 : 0);
+        q = put_len(q, 8);
+        q = put_be64(q, (uint64_t)R->s->batch);
         q = *r->device ? put_text(q, r->device) : put_len(q, -1);
         q = put_len(q, 16);
         memcpy(q, md, 16);
         q += 16;
         q = put_len(q, 8);
         q = put_be64(q, ((uint64_t)tx << 16) | (uint64_t)ty);
-        if (buf_append(&R->copy, line, (size_t)(q - line)) != LS_OK) {
-            snprintf(R->err, R->errlen, "out of memory");
-            return LS_ENOMEM;
-        }
+        ls_status st = spool_row(R, r->t, line, (size_t)(q - line));
+        if (st != LS_OK)
+            return st;
         if (r->t < R->t_min)
             R->t_min = r->t;
         if (r->t > R->t_max)
             R->t_max = r->t;
-        ls_status st = flush_copy(R, 0);
-        if (st != LS_OK)
-            return st;
     }
     R->nrec = 0;
     R->raw.len = 0;
@@ -913,22 +960,6 @@ static void progress(struct run *R, long long rows, int final)
 }
 
 /* ---------------------------------------------------------- the merge */
-
-/* The new rows go into measurements; a row stored before (same cell, time
- * and dedupe key) is skipped.  Most batches are new data: they are inserted
- * plainly, which costs 40 % less than INSERT ... ON CONFLICT (speculative
- * insertion per row); a batch that meets a stored row is rolled back to the
- * savepoint and merged with ON CONFLICT DO NOTHING. */
-#define INSERT_SQL(tail)                                                                           \
-    "INSERT INTO measurements (measured_at, geom, province_code, carrier_code,"                    \
-    " technology, download_mbps, upload_mbps, latency_ms, rsrp, rsrq, sinr, meets_min, batch_id,"  \
-    " device_hash, dedupe_key, cell16)"                                                            \
-    " SELECT measured_at, ST_SetSRID(ST_MakePoint(lon, lat), 4326), province_code, carrier_code,"  \
-    " technology, download_mbps, upload_mbps, latency_ms, rsrp, rsrq, sinr, meets_min, "           \
-    "$1::bigint,"                                                                                  \
-    " device_hash, dedupe_key, cell16 FROM ingest_stage" tail
-static const char insert_plain_sql[] = INSERT_SQL("");
-static const char insert_merge_sql[] = INSERT_SQL(" ON CONFLICT DO NOTHING");
 
 /* The coarse-cell upsert: the 32-bin histogram is built and added with
  * plain array expressions (no function call per cell). */
@@ -1039,6 +1070,77 @@ static ls_status send_coarse(struct run *R)
     return st;
 }
 
+#define LOAD_COLUMNS                                                                               \
+    "(measured_at, geom, province_code, carrier_code, technology, download_mbps, upload_mbps,"     \
+    " latency_ms, rsrp, rsrq, sinr, meets_min, batch_id, device_hash, dedupe_key, cell16)"
+
+/* COPYs every month's spool into `table`, or into the month's partition
+ * when table is NULL.  *dup (when given) is set when the database already
+ * had one of the rows. */
+static ls_status load_spools(struct run *R, const char *table, int *dup)
+{
+    static const char header[19] = "PGCOPY\n\377\r\n\0\0\0\0\0\0\0\0\0"; /* + flags, ext. */
+    char *chunk = malloc(COPY_FLUSH);
+    if (!chunk)
+        return LS_ENOMEM;
+    ls_status st = LS_OK;
+    for (int i = 0; i < R->nspool && st == LS_OK; i++) {
+        struct spool *sp = &R->spool[i];
+        char sql[512], part[64];
+        snprintf(part, sizeof(part), "measurements_%04d_%02d", sp->month / 12, sp->month % 12 + 1);
+        snprintf(sql, sizeof(sql), "COPY %s " LOAD_COLUMNS " FROM STDIN (FORMAT binary)",
+                 table ? table : part);
+        PGresult *r = PQexec(R->c, sql);
+        if (PQresultStatus(r) != PGRES_COPY_IN) {
+            log_error("ingest: COPY into %s did not start: %s", table ? table : part,
+                      PQerrorMessage(R->c));
+            PQclear(r);
+            st = LS_EDB;
+            break;
+        }
+        PQclear(r);
+        int ok = PQputCopyData(R->c, header, (int)sizeof(header)) == 1;
+        if (fflush(sp->f) != 0 || fseek(sp->f, 0, SEEK_SET) != 0) {
+            ok = 0;
+            st = LS_EIO;
+        }
+        size_t n;
+        while (ok && (n = fread(chunk, 1, COPY_FLUSH, sp->f)) > 0)
+            ok = PQputCopyData(R->c, chunk, (int)n) == 1;
+        if (ok && ferror(sp->f)) {
+            ok = 0;
+            st = LS_EIO;
+        }
+        char trailer[2];
+        put_be16(trailer, 0xffff);
+        if (ok)
+            ok = PQputCopyData(R->c, trailer, 2) == 1;
+        if (PQputCopyEnd(R->c, ok ? NULL : "ingest aborted") != 1)
+            ok = 0;
+        r = PQgetResult(R->c);
+        if (PQresultStatus(r) != PGRES_COMMAND_OK) {
+            const char *code = PQresultErrorField(r, PG_DIAG_SQLSTATE);
+            if (dup && code && strcmp(code, "23505") == 0)
+                *dup = 1;
+            else
+                log_error("ingest: COPY into %s failed: %s", table ? table : part,
+                          PQerrorMessage(R->c));
+            ok = 0;
+        }
+        PQclear(r);
+        while ((r = PQgetResult(R->c)))
+            PQclear(r);
+        if (!ok && st == LS_OK)
+            st = LS_EDB;
+    }
+    free(chunk);
+    if (st == LS_EIO)
+        snprintf(R->err, R->errlen, "a temporary file could not be read back");
+    return st;
+}
+
+static ls_status cells(struct run *R, int all_new);
+
 static ls_status merge(struct run *R)
 {
     pthread_once(&coarse_once, build_coarse_sql);
@@ -1058,57 +1160,103 @@ static ls_status merge(struct run *R)
     }
     const char *p1[] = {batch};
     struct clocks t0 = clocks_now(R->c);
-    int merged = 0;
+    long long valid = R->s->rows - R->s->rejected;
+    long long inserted = valid;
+    int dup = 0;
     st = db_exec(R->c, "SAVEPOINT ingest_insert");
-    if (st != LS_OK)
-        return st;
-    r = PQexecParams(R->c, insert_plain_sql, 1, NULL, p1, NULL, NULL, 0);
-    if (PQresultStatus(r) != PGRES_COMMAND_OK) {
-        const char *code = PQresultErrorField(r, PG_DIAG_SQLSTATE);
-        int dup = code && strcmp(code, "23505") == 0;
-        if (!dup)
-            log_error("ingest: insert failed: %s", PQerrorMessage(R->c));
-        PQclear(r);
-        r = NULL;
-        if (!dup)
-            return LS_EDB;
-        merged = 1;
+    if (st == LS_OK)
+        st = load_spools(R, NULL, &dup);
+    if (st != LS_OK && dup) {
+        /* A row was stored before (or the file repeats one): the batch
+         * goes through a staging table and only its new rows are kept. */
         st = db_exec(R->c, "ROLLBACK TO SAVEPOINT ingest_insert");
         if (st == LS_OK)
-            st = db_query(R->c, "ingest: merge", insert_merge_sql, 1, p1, &r, NULL, 0);
+            st = db_exec(R->c, "CREATE TEMP TABLE ingest_stage (measured_at timestamptz,"
+                               " geom geometry, province_code text, carrier_code text,"
+                               " technology text, download_mbps real, upload_mbps real,"
+                               " latency_ms real, rsrp real, rsrq real, sinr real,"
+                               " meets_min boolean, batch_id bigint, device_hash text,"
+                               " dedupe_key bytea, cell16 bigint) ON COMMIT DROP");
+        if (st == LS_OK)
+            st = load_spools(R, "ingest_stage", NULL);
+        if (st == LS_OK)
+            st = db_query(R->c, "ingest: merge",
+                          "INSERT INTO measurements " LOAD_COLUMNS " SELECT * FROM ingest_stage"
+                          " ON CONFLICT DO NOTHING",
+                          0, NULL, &r, NULL, 0);
         if (st != LS_OK)
             return st;
-    }
-    if (!merged && (st = db_exec(R->c, "RELEASE SAVEPOINT ingest_insert")) != LS_OK) {
+        inserted = atoll(PQcmdTuples(r));
         PQclear(r);
-        return st;
+    } else if (st == LS_OK) {
+        st = db_exec(R->c, "RELEASE SAVEPOINT ingest_insert");
     }
+    if (st != LS_OK)
+        return st;
     clocks_log(R->c, t0,
-               merged ? "insert into measurements (stored rows met: merged)"
-                      : "insert into measurements");
-    long long inserted = atoll(PQcmdTuples(r));
-    PQclear(r);
-    long long valid = R->s->rows - R->s->rejected;
+               dup ? "load into measurements (stored rows met: merged)" : "load into measurements");
     R->s->accepted = inserted;
     R->s->duplicates = valid - inserted;
-    /* With no duplicate every staged row is stored: the cells come from the
-     * staging table and the aggregates made while reading.  Otherwise from
-     * exactly the rows this batch stored. */
-    int all_new = inserted == valid;
-    const char *src = "ingest_stage";
+    if (R->o->only_carrier) {
+        /* The insert policy, checked through the read policy: a carrier
+         * sees its own tests only, so it must see every row it loaded. */
+        st = db_query(R->c, "ingest: check",
+                      "SELECT count(*) FROM measurements WHERE batch_id = $1", 1, p1, &r, NULL, 0);
+        if (st != LS_OK)
+            return st;
+        long long seen = atoll(PQgetvalue(r, 0, 0));
+        PQclear(r);
+        if (seen != inserted) {
+            log_error("ingest: batch %s: %lld rows loaded, %lld visible to the carrier", batch,
+                      inserted, seen);
+            snprintf(R->err, R->errlen, "the file holds tests of another carrier");
+            return LS_EFORBIDDEN;
+        }
+    }
+    /* Cells are public aggregates of every carrier's and area's tests: they
+     * are kept with the system's view of the rows (as verification is),
+     * then the caller's context comes back. */
+    char caller[64] = "";
+    st = db_query(R->c, "ingest: context",
+                  "SELECT current_setting('lomsong.role', true),"
+                  " set_config('lomsong.role', 'system', true)",
+                  0, NULL, &r, NULL, 0);
+    if (st != LS_OK)
+        return st;
+    snprintf(caller, sizeof(caller), "%s", PQgetvalue(r, 0, 0));
+    PQclear(r);
+    st = cells(R, inserted == valid);
+    const char *pc[] = {caller};
+    ls_status st2 = db_query(R->c, "ingest: context", "SELECT set_config('lomsong.role', $1, true)",
+                             1, pc, NULL, NULL, 0);
+    return st != LS_OK ? st : st2;
+}
+
+/* The coverage cells of the rows this batch stored. */
+static ls_status cells(struct run *R, int all_new)
+{
+    char batch[32];
+    snprintf(batch, sizeof(batch), "%lld", R->s->batch);
+    const char *p1[] = {batch};
+    PGresult *r = NULL;
+    ls_status st;
+    /* With no duplicate every row read is stored: the level-16 cells come
+     * from the batch's rows and the coarse ones from the aggregates made
+     * while reading.  Otherwise from exactly the rows this batch stored. */
+    char src[256];
+    snprintf(src, sizeof(src),
+             "(SELECT cell16, carrier_code, technology, download_mbps, meets_min, measured_at"
+             " FROM measurements WHERE batch_id = %lld) AS b",
+             R->s->batch);
     if (all_new) {
         R->s->meeting_min = R->n_meet;
         R->s->below_min = R->n_below;
     } else {
-        src = "ingest_new";
+        snprintf(src, sizeof(src), "ingest_new");
         st = db_query(R->c, "ingest: new rows",
                       "CREATE TEMP TABLE ingest_new ON COMMIT DROP AS"
-                      " SELECT m.measured_at, m.carrier_code, m.technology, m.download_mbps,"
-                      " m.meets_min, m.cell16 FROM measurements m"
-                      " JOIN (SELECT DISTINCT cell16, measured_at, dedupe_key FROM ingest_stage) s"
-                      " ON m.cell16 = s.cell16 AND m.measured_at = s.measured_at"
-                      " AND m.dedupe_key = s.dedupe_key"
-                      " WHERE m.batch_id = $1::bigint",
+                      " SELECT measured_at, carrier_code, technology, download_mbps, meets_min,"
+                      " cell16 FROM measurements WHERE batch_id = $1::bigint",
                       1, p1, NULL, NULL, 0);
         if (st != LS_OK)
             return st;
@@ -1227,11 +1375,6 @@ static ls_status run_rows(struct run *R)
     if (more < 0)
         return LS_EINVAL;
     ls_status st = finish_chunk(R);
-    char trailer[2], *q = put_be16(trailer, 0xffff);
-    if (st == LS_OK)
-        st = buf_append(&R->copy, trailer, (size_t)(q - trailer));
-    if (st == LS_OK)
-        st = flush_copy(R, 1);
     if (R->o->progress)
         progress(R, R->s->rows, 1);
     return st;
@@ -1255,7 +1398,7 @@ ls_status ingest_measurements(PGconn *c, const ingest_opts *o, ingest_summary *s
     buf_init(&R.raw, 0);
     buf_init(&R.copy, 0);
     *err = '\0';
-    int in_tx = 0, in_copy = 0;
+    int in_tx = 0;
     ls_status st = LS_OK;
 
     R.recs = calloc(CHUNK, sizeof(*R.recs));
@@ -1321,40 +1464,8 @@ ls_status ingest_measurements(PGconn *c, const ingest_opts *o, ingest_summary *s
     }
     s->batch = atoll(PQgetvalue(r, 0, 0));
     PQclear(r);
-    st = db_exec(c, "CREATE TEMP TABLE ingest_stage (measured_at timestamptz, lon float8,"
-                    " lat float8, province_code text, carrier_code text, technology text,"
-                    " download_mbps real, upload_mbps real, latency_ms real, rsrp real,"
-                    " rsrq real, sinr real, meets_min boolean, device_hash text,"
-                    " dedupe_key bytea, cell16 bigint) ON COMMIT DROP");
-    if (st != LS_OK)
-        goto out;
-    r = PQexec(c, "COPY ingest_stage FROM STDIN (FORMAT binary)");
-    if (PQresultStatus(r) != PGRES_COPY_IN) {
-        log_error("ingest: COPY did not start: %s", PQerrorMessage(c));
-        PQclear(r);
-        st = LS_EDB;
-        goto out;
-    }
-    PQclear(r);
-    in_copy = 1;
-    /* COPY BINARY header: signature, flags, no extension. */
-    static const char pgcopy[19] = "PGCOPY\n\377\r\n\0\0\0\0\0\0\0\0\0";
-    if ((st = buf_append(&R.copy, pgcopy, sizeof(pgcopy))) != LS_OK)
-        goto out;
     struct clocks t_read = clocks_now(c);
     st = run_rows(&R);
-    in_copy = 0;
-    if (PQputCopyEnd(c, st == LS_OK ? NULL : "ingest aborted") != 1)
-        st = st == LS_OK ? LS_EUNAVAIL : st;
-    r = PQgetResult(c);
-    if (st == LS_OK && PQresultStatus(r) != PGRES_COMMAND_OK) {
-        log_error("ingest: COPY failed: %s", PQerrorMessage(c));
-        snprintf(err, errlen, "the database refused the rows");
-        st = LS_EDB;
-    }
-    PQclear(r);
-    while ((r = PQgetResult(c)))
-        PQclear(r);
     if (st != LS_OK)
         goto out;
     if (s->rows == 0) {
@@ -1362,7 +1473,7 @@ ls_status ingest_measurements(PGconn *c, const ingest_opts *o, ingest_summary *s
         st = LS_EINVAL;
         goto out;
     }
-    clocks_log(c, t_read, "read, check and COPY to the stage");
+    clocks_log(c, t_read, "read, check and spool");
     struct clocks t_merge = clocks_now(c);
     st = merge(&R);
     clocks_log(c, t_merge, "merge and cells");
@@ -1438,8 +1549,8 @@ ls_status ingest_measurements(PGconn *c, const ingest_opts *o, ingest_summary *s
             snprintf(err, errlen, "the batch could not be committed; nothing was stored");
     }
 out:
-    if (in_copy)
-        PQputCopyEnd(c, "ingest aborted");
+    for (int i = 0; i < R.nspool; i++)
+        fclose(R.spool[i].f);
     if (in_tx) {
         PGresult *rb;
         while ((rb = PQgetResult(c)))
