@@ -114,6 +114,8 @@ struct run {
     long long n_meet, n_below; /* among the rows sent */
     struct spool spool[MAX_MONTHS];
     int nspool;
+    int streaming;    /* a COPY into stream_month's partition is open */
+    int stream_month; /* the month of the first accepted row; -1 before */
     char *err;
     size_t errlen;
 };
@@ -764,7 +766,75 @@ static char *put_point(char *p, double lon, double lat)
     return p + 25;
 }
 
-/* Appends one row to its month's spool. */
+#define LOAD_COLUMNS                                                                               \
+    "(measured_at, geom, province_code, carrier_code, technology, download_mbps, upload_mbps,"     \
+    " latency_ms, rsrp, rsrq, sinr, meets_min, batch_id, device_hash, dedupe_key, cell16)"
+static const char copy_header[19] = "PGCOPY\n\377\r\n\0\0\0\0\0\0\0\0\0"; /* + flags, ext. */
+
+/* Opens the COPY into the partition of the first accepted row's month, so
+ * that the database stores rows while the file is still being read (most
+ * files hold one month or two).  A savepoint comes first: when a row turns
+ * out to be stored already, the batch goes back to it and is merged from
+ * the spools instead. */
+static ls_status start_stream(struct run *R, int month)
+{
+    char from[48], to[48], part[64], sql[512];
+    int y = month / 12, m = month % 12 + 1;
+    snprintf(from, sizeof(from), "%04d-%02d-01 00:00:00+00", y, m);
+    snprintf(to, sizeof(to), "%04d-%02d-01 00:00:00+00", m == 12 ? y + 1 : y, m == 12 ? 1 : m + 1);
+    snprintf(part, sizeof(part), "measurements_%04d_%02d", y, m);
+    const char *p[] = {from, to};
+    ls_status st =
+        db_query(R->c, "ingest: partitions",
+                 "SELECT measurements_ensure_partitions($1::timestamptz, $2::timestamptz)", 2, p,
+                 NULL, NULL, 0);
+    if (st == LS_OK)
+        st = db_exec(R->c, "SAVEPOINT ingest_insert");
+    if (st != LS_OK) {
+        snprintf(R->err, R->errlen, "the database could not take the rows");
+        return st;
+    }
+    snprintf(sql, sizeof(sql), "COPY %s " LOAD_COLUMNS " FROM STDIN (FORMAT binary)", part);
+    PGresult *r = PQexec(R->c, sql);
+    int ok = PQresultStatus(r) == PGRES_COPY_IN;
+    PQclear(r);
+    if (!ok) {
+        log_error("ingest: COPY into %s did not start: %s", part, PQerrorMessage(R->c));
+        snprintf(R->err, R->errlen, "the database could not take the rows");
+        return LS_EDB;
+    }
+    R->streaming = 1;
+    return buf_append(&R->copy, copy_header, sizeof(copy_header));
+}
+
+/* Ends the open COPY; *dup is set when a row was stored already. */
+static ls_status end_stream(struct run *R, int *dup)
+{
+    R->streaming = 0;
+    char trailer[2];
+    put_be16(trailer, 0xffff);
+    ls_status st = buf_append(&R->copy, trailer, 2);
+    if (st == LS_OK)
+        st = flush_copy(R, 1);
+    int ok = PQputCopyEnd(R->c, st == LS_OK ? NULL : "ingest aborted") == 1 && st == LS_OK;
+    PGresult *r = PQgetResult(R->c);
+    if (PQresultStatus(r) != PGRES_COMMAND_OK) {
+        const char *code = PQresultErrorField(r, PG_DIAG_SQLSTATE);
+        if (code && strcmp(code, "23505") == 0)
+            *dup = 1;
+        else
+            log_error("ingest: COPY failed: %s", PQerrorMessage(R->c));
+        ok = 0;
+    }
+    PQclear(r);
+    while ((r = PQgetResult(R->c)))
+        PQclear(r);
+    R->copy.len = 0;
+    return ok ? LS_OK : st != LS_OK ? st : LS_EDB;
+}
+
+/* Appends one row to its month's spool, and to the open COPY when it is of
+ * that COPY's month. */
 static ls_status spool_row(struct run *R, double t, const char *row, size_t len)
 {
     time_t tt = (time_t)floor(t);
@@ -794,7 +864,19 @@ static ls_status spool_row(struct run *R, double t, const char *row, size_t len)
         return LS_EIO;
     }
     sp->rows++;
-    return LS_OK;
+    if (R->stream_month < 0) {
+        R->stream_month = month;
+        ls_status st = start_stream(R, month);
+        if (st != LS_OK)
+            return st;
+    }
+    if (!R->streaming || month != R->stream_month)
+        return LS_OK;
+    if (buf_append(&R->copy, row, len) != LS_OK) {
+        snprintf(R->err, R->errlen, "out of memory");
+        return LS_ENOMEM;
+    }
+    return flush_copy(R, 0);
 }
 
 static ls_status finish_chunk(struct run *R)
@@ -1070,22 +1152,19 @@ static ls_status send_coarse(struct run *R)
     return st;
 }
 
-#define LOAD_COLUMNS                                                                               \
-    "(measured_at, geom, province_code, carrier_code, technology, download_mbps, upload_mbps,"     \
-    " latency_ms, rsrp, rsrq, sinr, meets_min, batch_id, device_hash, dedupe_key, cell16)"
-
 /* COPYs every month's spool into `table`, or into the month's partition
  * when table is NULL.  *dup (when given) is set when the database already
  * had one of the rows. */
-static ls_status load_spools(struct run *R, const char *table, int *dup)
+static ls_status load_spools(struct run *R, const char *table, int skip, int *dup)
 {
-    static const char header[19] = "PGCOPY\n\377\r\n\0\0\0\0\0\0\0\0\0"; /* + flags, ext. */
     char *chunk = malloc(COPY_FLUSH);
     if (!chunk)
         return LS_ENOMEM;
     ls_status st = LS_OK;
     for (int i = 0; i < R->nspool && st == LS_OK; i++) {
         struct spool *sp = &R->spool[i];
+        if (sp->month == skip)
+            continue;
         char sql[512], part[64];
         snprintf(part, sizeof(part), "measurements_%04d_%02d", sp->month / 12, sp->month % 12 + 1);
         snprintf(sql, sizeof(sql), "COPY %s " LOAD_COLUMNS " FROM STDIN (FORMAT binary)",
@@ -1099,7 +1178,7 @@ static ls_status load_spools(struct run *R, const char *table, int *dup)
             break;
         }
         PQclear(r);
-        int ok = PQputCopyData(R->c, header, (int)sizeof(header)) == 1;
+        int ok = PQputCopyData(R->c, copy_header, (int)sizeof(copy_header)) == 1;
         if (fflush(sp->f) != 0 || fseek(sp->f, 0, SEEK_SET) != 0) {
             ok = 0;
             st = LS_EIO;
@@ -1148,6 +1227,15 @@ static ls_status merge(struct run *R)
     snprintf(batch, sizeof(batch), "%lld", R->s->batch);
     PGresult *r = NULL;
     ls_status st;
+    struct clocks t0 = clocks_now(R->c);
+    int dup = 0;
+    if (R->streaming) {
+        st = end_stream(R, &dup);
+        if (st != LS_OK && !dup)
+            return st;
+    }
+    if (dup && (st = db_exec(R->c, "ROLLBACK TO SAVEPOINT ingest_insert")) != LS_OK)
+        return st;
     if (R->t_max >= R->t_min) {
         fmt_time(R->t_min, from, sizeof(from));
         fmt_time(R->t_max + 1, to, sizeof(to));
@@ -1159,26 +1247,29 @@ static ls_status merge(struct run *R)
             return st;
     }
     const char *p1[] = {batch};
-    struct clocks t0 = clocks_now(R->c);
     long long valid = R->s->rows - R->s->rejected;
     long long inserted = valid;
-    int dup = 0;
-    st = db_exec(R->c, "SAVEPOINT ingest_insert");
-    if (st == LS_OK)
-        st = load_spools(R, NULL, &dup);
-    if (st != LS_OK && dup) {
+    if (!dup) {
+        /* The other months' rows, each into its partition. */
+        st = R->stream_month < 0 ? db_exec(R->c, "SAVEPOINT ingest_insert") : LS_OK;
+        if (st == LS_OK)
+            st = load_spools(R, NULL, R->stream_month, &dup);
+        if (st != LS_OK && !dup)
+            return st;
+        if (dup && (st = db_exec(R->c, "ROLLBACK TO SAVEPOINT ingest_insert")) != LS_OK)
+            return st;
+    }
+    if (dup) {
         /* A row was stored before (or the file repeats one): the batch
          * goes through a staging table and only its new rows are kept. */
-        st = db_exec(R->c, "ROLLBACK TO SAVEPOINT ingest_insert");
+        st = db_exec(R->c, "CREATE TEMP TABLE ingest_stage (measured_at timestamptz,"
+                           " geom geometry, province_code text, carrier_code text,"
+                           " technology text, download_mbps real, upload_mbps real,"
+                           " latency_ms real, rsrp real, rsrq real, sinr real,"
+                           " meets_min boolean, batch_id bigint, device_hash text,"
+                           " dedupe_key bytea, cell16 bigint) ON COMMIT DROP");
         if (st == LS_OK)
-            st = db_exec(R->c, "CREATE TEMP TABLE ingest_stage (measured_at timestamptz,"
-                               " geom geometry, province_code text, carrier_code text,"
-                               " technology text, download_mbps real, upload_mbps real,"
-                               " latency_ms real, rsrp real, rsrq real, sinr real,"
-                               " meets_min boolean, batch_id bigint, device_hash text,"
-                               " dedupe_key bytea, cell16 bigint) ON COMMIT DROP");
-        if (st == LS_OK)
-            st = load_spools(R, "ingest_stage", NULL);
+            st = load_spools(R, "ingest_stage", -1, NULL);
         if (st == LS_OK)
             st = db_query(R->c, "ingest: merge",
                           "INSERT INTO measurements " LOAD_COLUMNS " SELECT * FROM ingest_stage"
@@ -1188,7 +1279,7 @@ static ls_status merge(struct run *R)
             return st;
         inserted = atoll(PQcmdTuples(r));
         PQclear(r);
-    } else if (st == LS_OK) {
+    } else {
         st = db_exec(R->c, "RELEASE SAVEPOINT ingest_insert");
     }
     if (st != LS_OK)
@@ -1281,6 +1372,10 @@ static ls_status cells(struct run *R, int all_new)
     struct clocks tl = clocks_now(R->c);
     char sql16[2048];
     st = db_exec(R->c, "LOCK TABLE coverage_cells IN SHARE ROW EXCLUSIVE MODE");
+    /* The batch's rows sorted by cell in memory, not in files on disk (the
+     * server's memory, for this transaction only). */
+    if (st == LS_OK)
+        st = db_exec(R->c, "SET LOCAL work_mem = '256MB'");
     snprintf(sql16, sizeof(sql16),
              "CREATE TEMP TABLE ingest_cells16 ON COMMIT DROP AS"
              " SELECT b.*, c.res IS NOT NULL AS known FROM ("
@@ -1395,6 +1490,7 @@ ls_status ingest_measurements(PGconn *c, const ingest_opts *o, ingest_summary *s
     R.t_start = R.now;
     R.t_min = INFINITY;
     R.t_max = -INFINITY;
+    R.stream_month = -1;
     buf_init(&R.raw, 0);
     buf_init(&R.copy, 0);
     *err = '\0';
@@ -1549,6 +1645,12 @@ ls_status ingest_measurements(PGconn *c, const ingest_opts *o, ingest_summary *s
             snprintf(err, errlen, "the batch could not be committed; nothing was stored");
     }
 out:
+    if (R.streaming) {
+        PQputCopyEnd(c, "ingest aborted");
+        PGresult *re;
+        while ((re = PQgetResult(c)))
+            PQclear(re);
+    }
     for (int i = 0; i < R.nspool; i++)
         fclose(R.spool[i].f);
     if (in_tx) {
