@@ -84,6 +84,8 @@ struct spool {
     int month; /* year * 12 + month - 1 */
     FILE *f;
     long long rows;
+    long bytes;    /* written to f */
+    long streamed; /* the first `streamed` bytes went to the database already */
 };
 
 struct run {
@@ -115,7 +117,9 @@ struct run {
     struct spool spool[MAX_MONTHS];
     int nspool;
     int streaming;    /* a COPY into stream_month's partition is open */
-    int stream_month; /* the month of the first accepted row; -1 before */
+    int stream_month; /* the month being streamed, or last streamed; -1 before */
+    int savepoint;    /* the savepoint before the first COPY is set */
+    int stream_dup;   /* a streamed row was stored already: stop streaming */
     char *err;
     size_t errlen;
 };
@@ -788,8 +792,10 @@ static ls_status start_stream(struct run *R, int month)
         db_query(R->c, "ingest: partitions",
                  "SELECT measurements_ensure_partitions($1::timestamptz, $2::timestamptz)", 2, p,
                  NULL, NULL, 0);
-    if (st == LS_OK)
+    if (st == LS_OK && !R->savepoint) {
         st = db_exec(R->c, "SAVEPOINT ingest_insert");
+        R->savepoint = st == LS_OK;
+    }
     if (st != LS_OK) {
         snprintf(R->err, R->errlen, "the database could not take the rows");
         return st;
@@ -804,6 +810,7 @@ static ls_status start_stream(struct run *R, int month)
         return LS_EDB;
     }
     R->streaming = 1;
+    R->stream_month = month;
     return buf_append(&R->copy, copy_header, sizeof(copy_header));
 }
 
@@ -834,7 +841,10 @@ static ls_status end_stream(struct run *R, int *dup)
 }
 
 /* Appends one row to its month's spool, and to the open COPY when it is of
- * that COPY's month. */
+ * that COPY's month.  A row of a month not seen before ends the COPY of the
+ * previous month and opens one for its own: a time-ordered file (a drive
+ * test's log) is stored while it is read, whatever months it spans; rows
+ * that come back to a month already passed wait in its spool. */
 static ls_status spool_row(struct run *R, double t, const char *row, size_t len)
 {
     time_t tt = (time_t)floor(t);
@@ -851,12 +861,12 @@ static ls_status spool_row(struct run *R, double t, const char *row, size_t len)
             return LS_EINVAL;
         }
         sp = &R->spool[R->nspool];
+        memset(sp, 0, sizeof(*sp));
         if (!(sp->f = tmpfile())) {
             snprintf(R->err, R->errlen, "no room for a temporary file: %s", strerror(errno));
             return LS_EIO;
         }
         sp->month = month;
-        sp->rows = 0;
         R->nspool++;
     }
     if (fwrite(row, 1, len, sp->f) != len) {
@@ -864,10 +874,17 @@ static ls_status spool_row(struct run *R, double t, const char *row, size_t len)
         return LS_EIO;
     }
     sp->rows++;
-    if (R->stream_month < 0) {
-        R->stream_month = month;
-        ls_status st = start_stream(R, month);
-        if (st != LS_OK)
+    sp->bytes += (long)len;
+    ls_status st = LS_OK;
+    if (sp->rows == 1 && !R->stream_dup) {
+        int dup = 0;
+        if (R->streaming && (st = end_stream(R, &dup)) != LS_OK && !dup)
+            return st;
+        if (dup) {
+            R->stream_dup = 1; /* the batch is merged from the spools at the end */
+            return LS_OK;
+        }
+        if ((st = start_stream(R, month)) != LS_OK)
             return st;
     }
     if (!R->streaming || month != R->stream_month)
@@ -876,6 +893,7 @@ static ls_status spool_row(struct run *R, double t, const char *row, size_t len)
         snprintf(R->err, R->errlen, "out of memory");
         return LS_ENOMEM;
     }
+    sp->streamed = sp->bytes;
     return flush_copy(R, 0);
 }
 
@@ -1155,7 +1173,7 @@ static ls_status send_coarse(struct run *R)
 /* COPYs every month's spool into `table`, or into the month's partition
  * when table is NULL.  *dup (when given) is set when the database already
  * had one of the rows. */
-static ls_status load_spools(struct run *R, const char *table, int skip, int *dup)
+static ls_status load_spools(struct run *R, const char *table, int *dup)
 {
     char *chunk = malloc(COPY_FLUSH);
     if (!chunk)
@@ -1163,7 +1181,8 @@ static ls_status load_spools(struct run *R, const char *table, int skip, int *du
     ls_status st = LS_OK;
     for (int i = 0; i < R->nspool && st == LS_OK; i++) {
         struct spool *sp = &R->spool[i];
-        if (sp->month == skip)
+        long from = table ? 0 : sp->streamed; /* a partition has the streamed rows */
+        if (from == sp->bytes)
             continue;
         char sql[512], part[64];
         snprintf(part, sizeof(part), "measurements_%04d_%02d", sp->month / 12, sp->month % 12 + 1);
@@ -1179,7 +1198,7 @@ static ls_status load_spools(struct run *R, const char *table, int skip, int *du
         }
         PQclear(r);
         int ok = PQputCopyData(R->c, copy_header, (int)sizeof(copy_header)) == 1;
-        if (fflush(sp->f) != 0 || fseek(sp->f, 0, SEEK_SET) != 0) {
+        if (fflush(sp->f) != 0 || fseek(sp->f, from, SEEK_SET) != 0) {
             ok = 0;
             st = LS_EIO;
         }
@@ -1228,7 +1247,7 @@ static ls_status merge(struct run *R)
     PGresult *r = NULL;
     ls_status st;
     struct clocks t0 = clocks_now(R->c);
-    int dup = 0;
+    int dup = R->stream_dup;
     if (R->streaming) {
         st = end_stream(R, &dup);
         if (st != LS_OK && !dup)
@@ -1251,9 +1270,9 @@ static ls_status merge(struct run *R)
     long long inserted = valid;
     if (!dup) {
         /* The other months' rows, each into its partition. */
-        st = R->stream_month < 0 ? db_exec(R->c, "SAVEPOINT ingest_insert") : LS_OK;
+        st = R->savepoint ? LS_OK : db_exec(R->c, "SAVEPOINT ingest_insert");
         if (st == LS_OK)
-            st = load_spools(R, NULL, R->stream_month, &dup);
+            st = load_spools(R, NULL, &dup);
         if (st != LS_OK && !dup)
             return st;
         if (dup && (st = db_exec(R->c, "ROLLBACK TO SAVEPOINT ingest_insert")) != LS_OK)
@@ -1269,7 +1288,7 @@ static ls_status merge(struct run *R)
                            " meets_min boolean, batch_id bigint, device_hash text,"
                            " dedupe_key bytea, cell16 bigint) ON COMMIT DROP");
         if (st == LS_OK)
-            st = load_spools(R, "ingest_stage", -1, NULL);
+            st = load_spools(R, "ingest_stage", NULL);
         if (st == LS_OK)
             st = db_query(R->c, "ingest: merge",
                           "INSERT INTO measurements " LOAD_COLUMNS " SELECT * FROM ingest_stage"
