@@ -119,7 +119,9 @@ struct run {
     int streaming;    /* a COPY into stream_month's partition is open */
     int stream_month; /* the month being streamed, or last streamed; -1 before */
     int savepoint;    /* the savepoint before the first COPY is set */
-    int stream_dup;   /* a streamed row was stored already: stop streaming */
+    char last_op[48]; /* the last operator text and its carrier (-1: unknown) */
+    int last_op_carrier;
+    int stream_dup; /* a streamed row was stored already: stop streaming */
     char *err;
     size_t errlen;
 };
@@ -405,8 +407,15 @@ static void parse_row(struct run *R, const char *const *v, double gx, double gy,
     r->carrier = -1;
     const char *op = val(R, v, IF_OPERATOR), *mm = val(R, v, IF_MCCMNC);
     const char *mcc = val(R, v, IF_MCC), *mnc = val(R, v, IF_MNC);
-    if (op)
+    if (op && *R->last_op && strcmp(op, R->last_op) == 0) {
+        r->carrier = R->last_op_carrier; /* a log names one operator row after row */
+    } else if (op) {
         r->carrier = ingest_carrier_find(R->carriers, R->ncarriers, op);
+        if (strlen(op) < sizeof(R->last_op)) {
+            memcpy(R->last_op, op, strlen(op) + 1);
+            R->last_op_carrier = r->carrier;
+        }
+    }
     if (r->carrier < 0 && mm)
         r->carrier = ingest_carrier_find(R->carriers, R->ncarriers, mm);
     if (r->carrier < 0 && mcc && mnc)
