@@ -10,6 +10,7 @@
  */
 #include "measure.h"
 
+#include <errno.h>
 #include <math.h>
 #include <pthread.h>
 #include <stdarg.h>
@@ -76,6 +77,17 @@ struct cells {
     size_t cap, n;
 };
 
+/* The accepted rows of one calendar month (UTC), as COPY BINARY rows of
+ * its partition, waiting in an unlinked temporary file. */
+#define MAX_MONTHS 240
+struct spool {
+    int month; /* year * 12 + month - 1 */
+    FILE *f;
+    long long rows;
+    long bytes;    /* written to f */
+    long streamed; /* the first `streamed` bytes went to the database already */
+};
+
 struct run {
     const ingest_opts *o;
     ingest_summary *s;
@@ -101,6 +113,14 @@ struct run {
     long long count_hint;
     struct cells agg;
     long long n_meet, n_below; /* among the rows sent */
+    struct spool spool[MAX_MONTHS];
+    int nspool;
+    int streaming;    /* a COPY into stream_month's partition is open */
+    int stream_month; /* the month being streamed, or last streamed; -1 before */
+    int savepoint;    /* the savepoint before the first COPY is set */
+    char last_op[48]; /* the last operator text and its carrier (-1: unknown) */
+    int last_op_carrier;
+    int stream_dup; /* a streamed row was stored already: stop streaming */
     char *err;
     size_t errlen;
 };
@@ -110,6 +130,48 @@ static double wall(void)
     struct timeval tv;
     gettimeofday(&tv, NULL);
     return (double)tv.tv_sec + (double)tv.tv_usec / 1e6;
+}
+
+/* CPU seconds the database backend has used, when it runs on this machine
+ * and /proc shows it (else -1): the debug log splits each phase's time
+ * between the server and this process, which wall time on a busy machine
+ * cannot. */
+static double backend_cpu(PGconn *c)
+{
+    char path[64], line[1024];
+    snprintf(path, sizeof(path), "/proc/%d/stat", PQbackendPID(c));
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return -1;
+    size_t n = fread(line, 1, sizeof(line) - 1, f);
+    fclose(f);
+    line[n] = '\0';
+    const char *p = strrchr(line, ')'); /* the command may hold spaces */
+    unsigned long long ut = 0, stt = 0;
+    if (!p ||
+        sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &ut, &stt) != 2)
+        return -1;
+    return (double)(ut + stt) / (double)sysconf(_SC_CLK_TCK);
+}
+
+/* Where a phase's time went, for the debug log. */
+struct clocks {
+    double wall, server, client;
+};
+
+static struct clocks clocks_now(PGconn *c)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+    return (struct clocks){wall(), backend_cpu(c), (double)ts.tv_sec + ts.tv_nsec / 1e9};
+}
+
+static void clocks_log(PGconn *c, struct clocks since, const char *what)
+{
+    struct clocks now = clocks_now(c);
+    log_debug("ingest: %s: %.3f s (server CPU %.2f s, client CPU %.2f s)", what,
+              now.wall - since.wall, since.server >= 0 ? now.server - since.server : -1.0,
+              now.client - since.client);
 }
 
 /* ----------------------------------------------------------- set-up */
@@ -256,8 +318,15 @@ static void parse_row(struct run *R, const char *const *v, double gx, double gy,
     r->carrier = -1;
     const char *op = val(R, v, IF_OPERATOR), *mm = val(R, v, IF_MCCMNC);
     const char *mcc = val(R, v, IF_MCC), *mnc = val(R, v, IF_MNC);
-    if (op)
+    if (op && *R->last_op && strcmp(op, R->last_op) == 0) {
+        r->carrier = R->last_op_carrier; /* a log names one operator row after row */
+    } else if (op) {
         r->carrier = ingest_carrier_find(R->carriers, R->ncarriers, op);
+        if (strlen(op) < sizeof(R->last_op)) {
+            memcpy(R->last_op, op, strlen(op) + 1);
+            R->last_op_carrier = r->carrier;
+        }
+    }
     if (r->carrier < 0 && mm)
         r->carrier = ingest_carrier_find(R->carriers, R->ncarriers, mm);
     if (r->carrier < 0 && mcc && mnc)
@@ -328,28 +397,6 @@ static char *put_int(char *p, long long v)
     return p;
 }
 
-/* v with `dec` decimals (|v| well below 1e11). */
-static char *put_fixed(char *p, double v, int dec)
-{
-    static const long long scale[] = {1, 10, 100, 1000, 10000, 100000, 1000000, 10000000};
-    if (v < 0) {
-        *p++ = '-';
-        v = -v;
-    }
-    long long x = llround(v * (double)scale[dec]);
-    p = put_int(p, x / scale[dec]);
-    if (dec) {
-        long long f = x % scale[dec];
-        *p++ = '.';
-        for (int k = dec - 1; k >= 0; k--) {
-            p[k] = (char)('0' + f % 10);
-            f /= 10;
-        }
-        p += dec;
-    }
-    return p;
-}
-
 static char *put_2(char *p, int v)
 {
     *p++ = (char)('0' + v / 10);
@@ -401,12 +448,60 @@ static char *put_str(char *p, const char *s)
     return p + n;
 }
 
-static char *put_opt(char *p, int has, double v, int dec)
+/* COPY BINARY pieces: network byte order, a length before each field. */
+#define PG_EPOCH 946684800.0 /* 2000-01-01T00:00:00Z, PostgreSQL's time zero */
+
+static char *put_be16(char *p, uint16_t v)
 {
-    *p++ = '\t';
+    *p++ = (char)(v >> 8);
+    *p++ = (char)v;
+    return p;
+}
+
+static char *put_be32(char *p, uint32_t v)
+{
+    for (int k = 3; k >= 0; k--)
+        *p++ = (char)(v >> (8 * k));
+    return p;
+}
+
+static char *put_be64(char *p, uint64_t v)
+{
+    for (int k = 7; k >= 0; k--)
+        *p++ = (char)(v >> (8 * k));
+    return p;
+}
+
+/* A field's length word (-1: NULL). */
+static char *put_len(char *p, int32_t len)
+{
+    return put_be32(p, (uint32_t)len);
+}
+
+/* A real column: the float4 of the value meets_min was decided on, so the
+ * stored speed and its verdict always agree. */
+static char *put_f4(char *p, int has, double v)
+{
     if (!has)
-        return put_str(p, "\\N");
-    return put_fixed(p, v, dec);
+        return put_len(p, -1);
+    float f = (float)v;
+    uint32_t u;
+    memcpy(&u, &f, 4);
+    return put_be32(put_len(p, 4), u);
+}
+
+static char *put_text(char *p, const char *s)
+{
+    size_t n = strlen(s);
+    p = put_len(p, (int32_t)n);
+    memcpy(p, s, n);
+    return p + n;
+}
+
+/* Degrees kept to 1e-7 (~1 cm), as every earlier batch stored them. */
+static double round7(double v)
+{
+    return (double)llround(v * 1e7) / 1e7;
 }
 
 static ls_status flush_copy(struct run *R, int force)
@@ -485,6 +580,145 @@ static uint64_t cell_key(int level, int x, int y, int carrier, int tech)
 {
     return (uint64_t)level << 43 | (uint64_t)x << 27 | (uint64_t)y << 11 |
            (uint64_t)(carrier & 255) << 3 | (uint64_t)(tech & 7);
+}
+
+/* A point as EWKB with its SRID, which PostGIS takes over COPY BINARY. */
+static char *put_point(char *p, double lon, double lat)
+{
+    p = put_len(p, 25);
+    static const unsigned char head[9] = {1,    1,    0, 0, 0x20,
+                                          0xe6, 0x10, 0, 0}; /* LE, point|SRID, 4326 */
+    memcpy(p, head, 9);
+    memcpy(p + 9, &lon, 8); /* x86 and ARM Linux are little-endian, as the header says */
+    memcpy(p + 17, &lat, 8);
+    return p + 25;
+}
+
+#define LOAD_COLUMNS                                                                               \
+    "(measured_at, geom, province_code, carrier_code, technology, download_mbps, upload_mbps,"     \
+    " latency_ms, rsrp, rsrq, sinr, meets_min, batch_id, device_hash, dedupe_key, cell16)"
+static const char copy_header[19] = "PGCOPY\n\377\r\n\0\0\0\0\0\0\0\0\0"; /* + flags, ext. */
+
+/* Opens the COPY into the partition of the first accepted row's month, so
+ * that the database stores rows while the file is still being read (most
+ * files hold one month or two).  A savepoint comes first: when a row turns
+ * out to be stored already, the batch goes back to it and is merged from
+ * the spools instead. */
+static ls_status start_stream(struct run *R, int month)
+{
+    char from[48], to[48], part[64], sql[512];
+    int y = month / 12, m = month % 12 + 1;
+    snprintf(from, sizeof(from), "%04d-%02d-01 00:00:00+00", y, m);
+    snprintf(to, sizeof(to), "%04d-%02d-01 00:00:00+00", m == 12 ? y + 1 : y, m == 12 ? 1 : m + 1);
+    snprintf(part, sizeof(part), "measurements_%04d_%02d", y, m);
+    const char *p[] = {from, to};
+    ls_status st =
+        db_query(R->c, "ingest: partitions",
+                 "SELECT measurements_ensure_partitions($1::timestamptz, $2::timestamptz)", 2, p,
+                 NULL, NULL, 0);
+    if (st == LS_OK && !R->savepoint) {
+        st = db_exec(R->c, "SAVEPOINT ingest_insert");
+        R->savepoint = st == LS_OK;
+    }
+    if (st != LS_OK) {
+        snprintf(R->err, R->errlen, "the database could not take the rows");
+        return st;
+    }
+    snprintf(sql, sizeof(sql), "COPY %s " LOAD_COLUMNS " FROM STDIN (FORMAT binary)", part);
+    PGresult *r = PQexec(R->c, sql);
+    int ok = PQresultStatus(r) == PGRES_COPY_IN;
+    PQclear(r);
+    if (!ok) {
+        log_error("ingest: COPY into %s did not start: %s", part, PQerrorMessage(R->c));
+        snprintf(R->err, R->errlen, "the database could not take the rows");
+        return LS_EDB;
+    }
+    R->streaming = 1;
+    R->stream_month = month;
+    return buf_append(&R->copy, copy_header, sizeof(copy_header));
+}
+
+/* Ends the open COPY; *dup is set when a row was stored already. */
+static ls_status end_stream(struct run *R, int *dup)
+{
+    R->streaming = 0;
+    char trailer[2];
+    put_be16(trailer, 0xffff);
+    ls_status st = buf_append(&R->copy, trailer, 2);
+    if (st == LS_OK)
+        st = flush_copy(R, 1);
+    int ok = PQputCopyEnd(R->c, st == LS_OK ? NULL : "ingest aborted") == 1 && st == LS_OK;
+    PGresult *r = PQgetResult(R->c);
+    if (PQresultStatus(r) != PGRES_COMMAND_OK) {
+        const char *code = PQresultErrorField(r, PG_DIAG_SQLSTATE);
+        if (code && strcmp(code, "23505") == 0)
+            *dup = 1;
+        else
+            log_error("ingest: COPY failed: %s", PQerrorMessage(R->c));
+        ok = 0;
+    }
+    PQclear(r);
+    while ((r = PQgetResult(R->c)))
+        PQclear(r);
+    R->copy.len = 0;
+    return ok ? LS_OK : st != LS_OK ? st : LS_EDB;
+}
+
+/* Appends one row to its month's spool, and to the open COPY when it is of
+ * that COPY's month.  A row of a month not seen before ends the COPY of the
+ * previous month and opens one for its own: a time-ordered file (a drive
+ * test's log) is stored while it is read, whatever months it spans; rows
+ * that come back to a month already passed wait in its spool. */
+static ls_status spool_row(struct run *R, double t, const char *row, size_t len)
+{
+    time_t tt = (time_t)floor(t);
+    struct tm tm;
+    gmtime_r(&tt, &tm);
+    int month = (tm.tm_year + 1900) * 12 + tm.tm_mon;
+    struct spool *sp = NULL;
+    for (int i = R->nspool - 1; i >= 0 && !sp; i--) /* rows come mostly in time order */
+        if (R->spool[i].month == month)
+            sp = &R->spool[i];
+    if (!sp) {
+        if (R->nspool == MAX_MONTHS) {
+            snprintf(R->err, R->errlen, "the file spans more than %d months: split it", MAX_MONTHS);
+            return LS_EINVAL;
+        }
+        sp = &R->spool[R->nspool];
+        memset(sp, 0, sizeof(*sp));
+        if (!(sp->f = tmpfile())) {
+            snprintf(R->err, R->errlen, "no room for a temporary file: %s", strerror(errno));
+            return LS_EIO;
+        }
+        sp->month = month;
+        R->nspool++;
+    }
+    if (fwrite(row, 1, len, sp->f) != len) {
+        snprintf(R->err, R->errlen, "a temporary file could not be written: %s", strerror(errno));
+        return LS_EIO;
+    }
+    sp->rows++;
+    sp->bytes += (long)len;
+    ls_status st = LS_OK;
+    if (sp->rows == 1 && !R->stream_dup) {
+        int dup = 0;
+        if (R->streaming && (st = end_stream(R, &dup)) != LS_OK && !dup)
+            return st;
+        if (dup) {
+            R->stream_dup = 1; /* the batch is merged from the spools at the end */
+            return LS_OK;
+        }
+        if ((st = start_stream(R, month)) != LS_OK)
+            return st;
+    }
+    if (!R->streaming || month != R->stream_month)
+        return LS_OK;
+    if (buf_append(&R->copy, row, len) != LS_OK) {
+        snprintf(R->err, R->errlen, "out of memory");
+        return LS_ENOMEM;
+    }
+    sp->streamed = sp->bytes;
+    return flush_copy(R, 0);
 }
 
 static ls_status finish_chunk(struct run *R)
@@ -579,46 +813,40 @@ static ls_status finish_chunk(struct run *R)
                 return ast;
             }
         }
-        static const char hex[] = "0123456789abcdef";
+        /* One row of COPY BINARY: the server stores these bytes as they
+         * are, where text needed a parse of every number and timestamp (a
+         * third of the server's time in this phase). */
         char line[512], *q = line;
-        q = put_time(q, r->t);
-        *q++ = '\t';
-        q = put_fixed(q, r->x, 7);
-        *q++ = '\t';
-        q = put_fixed(q, r->y, 7);
-        *q++ = '\t';
-        q = put_str(q, prov);
-        *q++ = '\t';
-        q = put_str(q, carrier);
-        *q++ = '\t';
-        q = put_str(q, r->tech);
-        q = put_opt(q, 1, r->down, 3);
-        q = put_opt(q, r->has_up, r->up, 3);
-        q = put_opt(q, r->has_lat, r->lat_ms, 3);
-        q = put_opt(q, r->has_rsrp, r->rsrp, 2);
-        q = put_opt(q, r->has_rsrq, r->rsrq, 2);
-        q = put_opt(q, r->has_sinr, r->sinr, 2);
-        q = put_str(q, meets ? "\tt\t" : "\tf\t");
-        q = put_str(q, *r->device ? r->device : "\\N");
-        q = put_str(q, "\t\\\\x");
-        for (unsigned k = 0; k < 16; k++) {
-            *q++ = hex[md[k] >> 4];
-            *q++ = hex[md[k] & 15];
-        }
-        *q++ = '\t';
-        q = put_int(q, ((long long)tx << 16) | ty);
-        *q++ = '\n';
-        if (buf_append(&R->copy, line, (size_t)(q - line)) != LS_OK) {
-            snprintf(R->err, R->errlen, "out of memory");
-            return LS_ENOMEM;
-        }
+        q = put_be16(q, 16);
+        q = put_len(q, 8);
+        q = put_be64(q, (uint64_t)llround((r->t - PG_EPOCH) * 1e6));
+        q = put_point(q, round7(r->x), round7(r->y));
+        q = put_text(q, prov);
+        q = put_text(q, carrier);
+        q = put_text(q, r->tech);
+        q = put_f4(q, 1, r->down);
+        q = put_f4(q, r->has_up, r->up);
+        q = put_f4(q, r->has_lat, r->lat_ms);
+        q = put_f4(q, r->has_rsrp, r->rsrp);
+        q = put_f4(q, r->has_rsrq, r->rsrq);
+        q = put_f4(q, r->has_sinr, r->sinr);
+        q = put_len(q, 1);
+        *q++ = (char)(meets ? 1 : 0);
+        q = put_len(q, 8);
+        q = put_be64(q, (uint64_t)R->s->batch);
+        q = *r->device ? put_text(q, r->device) : put_len(q, -1);
+        q = put_len(q, 16);
+        memcpy(q, md, 16);
+        q += 16;
+        q = put_len(q, 8);
+        q = put_be64(q, ((uint64_t)tx << 16) | (uint64_t)ty);
+        ls_status st = spool_row(R, r->t, line, (size_t)(q - line));
+        if (st != LS_OK)
+            return st;
         if (r->t < R->t_min)
             R->t_min = r->t;
         if (r->t > R->t_max)
             R->t_max = r->t;
-        ls_status st = flush_copy(R, 0);
-        if (st != LS_OK)
-            return st;
     }
     R->nrec = 0;
     R->raw.len = 0;
@@ -649,17 +877,6 @@ static void progress(struct run *R, long long rows, int final)
 }
 
 /* ---------------------------------------------------------- the merge */
-
-/* The new rows go into measurements; a row stored before (same time and
- * dedupe key) is skipped. */
-static const char insert_sql[] =
-    "INSERT INTO measurements (measured_at, geom, province_code, carrier_code,"
-    " technology, download_mbps, upload_mbps, latency_ms, rsrp, rsrq, sinr, meets_min, batch_id,"
-    " device_hash, dedupe_key, cell16)"
-    " SELECT measured_at, ST_SetSRID(ST_MakePoint(lon, lat), 4326), province_code, carrier_code,"
-    " technology, download_mbps, upload_mbps, latency_ms, rsrp, rsrq, sinr, meets_min, $1::bigint,"
-    " device_hash, dedupe_key, cell16 FROM ingest_stage"
-    " ON CONFLICT DO NOTHING";
 
 /* The coarse-cell upsert: the 32-bin histogram is built and added with
  * plain array expressions (no function call per cell). */
@@ -770,6 +987,75 @@ static ls_status send_coarse(struct run *R)
     return st;
 }
 
+/* COPYs every month's spool into `table`, or into the month's partition
+ * when table is NULL.  *dup (when given) is set when the database already
+ * had one of the rows. */
+static ls_status load_spools(struct run *R, const char *table, int *dup)
+{
+    char *chunk = malloc(COPY_FLUSH);
+    if (!chunk)
+        return LS_ENOMEM;
+    ls_status st = LS_OK;
+    for (int i = 0; i < R->nspool && st == LS_OK; i++) {
+        struct spool *sp = &R->spool[i];
+        long from = table ? 0 : sp->streamed; /* a partition has the streamed rows */
+        if (from == sp->bytes)
+            continue;
+        char sql[512], part[64];
+        snprintf(part, sizeof(part), "measurements_%04d_%02d", sp->month / 12, sp->month % 12 + 1);
+        snprintf(sql, sizeof(sql), "COPY %s " LOAD_COLUMNS " FROM STDIN (FORMAT binary)",
+                 table ? table : part);
+        PGresult *r = PQexec(R->c, sql);
+        if (PQresultStatus(r) != PGRES_COPY_IN) {
+            log_error("ingest: COPY into %s did not start: %s", table ? table : part,
+                      PQerrorMessage(R->c));
+            PQclear(r);
+            st = LS_EDB;
+            break;
+        }
+        PQclear(r);
+        int ok = PQputCopyData(R->c, copy_header, (int)sizeof(copy_header)) == 1;
+        if (fflush(sp->f) != 0 || fseek(sp->f, from, SEEK_SET) != 0) {
+            ok = 0;
+            st = LS_EIO;
+        }
+        size_t n;
+        while (ok && (n = fread(chunk, 1, COPY_FLUSH, sp->f)) > 0)
+            ok = PQputCopyData(R->c, chunk, (int)n) == 1;
+        if (ok && ferror(sp->f)) {
+            ok = 0;
+            st = LS_EIO;
+        }
+        char trailer[2];
+        put_be16(trailer, 0xffff);
+        if (ok)
+            ok = PQputCopyData(R->c, trailer, 2) == 1;
+        if (PQputCopyEnd(R->c, ok ? NULL : "ingest aborted") != 1)
+            ok = 0;
+        r = PQgetResult(R->c);
+        if (PQresultStatus(r) != PGRES_COMMAND_OK) {
+            const char *code = PQresultErrorField(r, PG_DIAG_SQLSTATE);
+            if (dup && code && strcmp(code, "23505") == 0)
+                *dup = 1;
+            else
+                log_error("ingest: COPY into %s failed: %s", table ? table : part,
+                          PQerrorMessage(R->c));
+            ok = 0;
+        }
+        PQclear(r);
+        while ((r = PQgetResult(R->c)))
+            PQclear(r);
+        if (!ok && st == LS_OK)
+            st = LS_EDB;
+    }
+    free(chunk);
+    if (st == LS_EIO)
+        snprintf(R->err, R->errlen, "a temporary file could not be read back");
+    return st;
+}
+
+static ls_status cells(struct run *R, int all_new);
+
 static ls_status merge(struct run *R)
 {
     pthread_once(&coarse_once, build_coarse_sql);
@@ -777,6 +1063,15 @@ static ls_status merge(struct run *R)
     snprintf(batch, sizeof(batch), "%lld", R->s->batch);
     PGresult *r = NULL;
     ls_status st;
+    struct clocks t0 = clocks_now(R->c);
+    int dup = R->stream_dup;
+    if (R->streaming) {
+        st = end_stream(R, &dup);
+        if (st != LS_OK && !dup)
+            return st;
+    }
+    if (dup && (st = db_exec(R->c, "ROLLBACK TO SAVEPOINT ingest_insert")) != LS_OK)
+        return st;
     if (R->t_max >= R->t_min) {
         fmt_time(R->t_min, from, sizeof(from));
         fmt_time(R->t_max + 1, to, sizeof(to));
@@ -788,33 +1083,107 @@ static ls_status merge(struct run *R)
             return st;
     }
     const char *p1[] = {batch};
-    double t0 = wall();
-    st = db_query(R->c, "ingest: merge", insert_sql, 1, p1, &r, NULL, 0);
-    log_debug("ingest: merge into measurements %.3f s", wall() - t0);
+    long long valid = R->s->rows - R->s->rejected;
+    long long inserted = valid;
+    if (!dup) {
+        /* The other months' rows, each into its partition. */
+        st = R->savepoint ? LS_OK : db_exec(R->c, "SAVEPOINT ingest_insert");
+        if (st == LS_OK)
+            st = load_spools(R, NULL, &dup);
+        if (st != LS_OK && !dup)
+            return st;
+        if (dup && (st = db_exec(R->c, "ROLLBACK TO SAVEPOINT ingest_insert")) != LS_OK)
+            return st;
+    }
+    if (dup) {
+        /* A row was stored before (or the file repeats one): the batch
+         * goes through a staging table and only its new rows are kept. */
+        st = db_exec(R->c, "CREATE TEMP TABLE ingest_stage (measured_at timestamptz,"
+                           " geom geometry, province_code text, carrier_code text,"
+                           " technology text, download_mbps real, upload_mbps real,"
+                           " latency_ms real, rsrp real, rsrq real, sinr real,"
+                           " meets_min boolean, batch_id bigint, device_hash text,"
+                           " dedupe_key bytea, cell16 bigint) ON COMMIT DROP");
+        if (st == LS_OK)
+            st = load_spools(R, "ingest_stage", NULL);
+        if (st == LS_OK)
+            st = db_query(R->c, "ingest: merge",
+                          "INSERT INTO measurements " LOAD_COLUMNS " SELECT * FROM ingest_stage"
+                          " ON CONFLICT DO NOTHING",
+                          0, NULL, &r, NULL, 0);
+        if (st != LS_OK)
+            return st;
+        inserted = atoll(PQcmdTuples(r));
+        PQclear(r);
+    } else {
+        st = db_exec(R->c, "RELEASE SAVEPOINT ingest_insert");
+    }
     if (st != LS_OK)
         return st;
-    long long inserted = atoll(PQcmdTuples(r));
-    PQclear(r);
-    long long valid = R->s->rows - R->s->rejected;
+    clocks_log(R->c, t0,
+               dup ? "load into measurements (stored rows met: merged)" : "load into measurements");
     R->s->accepted = inserted;
     R->s->duplicates = valid - inserted;
-    /* With no duplicate every staged row is stored: the cells come from the
-     * staging table and the aggregates made while reading.  Otherwise from
-     * exactly the rows this batch stored. */
-    int all_new = inserted == valid;
-    const char *src = "ingest_stage";
+    if (R->o->only_carrier) {
+        /* The insert policy, checked through the read policy: a carrier
+         * sees its own tests only, so it must see every row it loaded. */
+        st = db_query(R->c, "ingest: check",
+                      "SELECT count(*) FROM measurements WHERE batch_id = $1", 1, p1, &r, NULL, 0);
+        if (st != LS_OK)
+            return st;
+        long long seen = atoll(PQgetvalue(r, 0, 0));
+        PQclear(r);
+        if (seen != inserted) {
+            log_error("ingest: batch %s: %lld rows loaded, %lld visible to the carrier", batch,
+                      inserted, seen);
+            snprintf(R->err, R->errlen, "the file holds tests of another carrier");
+            return LS_EFORBIDDEN;
+        }
+    }
+    /* Cells are public aggregates of every carrier's and area's tests: they
+     * are kept with the system's view of the rows (as verification is),
+     * then the caller's context comes back. */
+    char caller[64] = "";
+    st = db_query(R->c, "ingest: context",
+                  "SELECT current_setting('lomsong.role', true),"
+                  " set_config('lomsong.role', 'system', true)",
+                  0, NULL, &r, NULL, 0);
+    if (st != LS_OK)
+        return st;
+    snprintf(caller, sizeof(caller), "%s", PQgetvalue(r, 0, 0));
+    PQclear(r);
+    st = cells(R, inserted == valid);
+    const char *pc[] = {caller};
+    ls_status st2 = db_query(R->c, "ingest: context", "SELECT set_config('lomsong.role', $1, true)",
+                             1, pc, NULL, NULL, 0);
+    return st != LS_OK ? st : st2;
+}
+
+/* The coverage cells of the rows this batch stored. */
+static ls_status cells(struct run *R, int all_new)
+{
+    char batch[32];
+    snprintf(batch, sizeof(batch), "%lld", R->s->batch);
+    const char *p1[] = {batch};
+    PGresult *r = NULL;
+    ls_status st;
+    /* With no duplicate every row read is stored: the level-16 cells come
+     * from the batch's rows and the coarse ones from the aggregates made
+     * while reading.  Otherwise from exactly the rows this batch stored. */
+    char src[256];
+    snprintf(src, sizeof(src),
+             "(SELECT cell16, carrier_code, technology, download_mbps, meets_min, measured_at"
+             " FROM measurements WHERE batch_id = %lld) AS b",
+             R->s->batch);
     if (all_new) {
         R->s->meeting_min = R->n_meet;
         R->s->below_min = R->n_below;
     } else {
-        src = "ingest_new";
+        snprintf(src, sizeof(src), "ingest_new");
         st = db_query(R->c, "ingest: new rows",
                       "CREATE TEMP TABLE ingest_new ON COMMIT DROP AS"
-                      " SELECT m.measured_at, m.carrier_code, m.technology, m.download_mbps,"
-                      " m.meets_min, m.cell16 FROM measurements m"
-                      " JOIN (SELECT DISTINCT measured_at, dedupe_key FROM ingest_stage) s"
-                      " ON m.measured_at = s.measured_at AND m.dedupe_key = s.dedupe_key"
-                      " WHERE m.batch_id = $1::bigint",
+                      " SELECT measured_at, carrier_code, technology, download_mbps, meets_min,"
+                      " cell16 FROM measurements WHERE batch_id = $1::bigint",
                       1, p1, NULL, NULL, 0);
         if (st != LS_OK)
             return st;
@@ -830,55 +1199,69 @@ static ls_status merge(struct run *R)
     }
 
     /* Village-level cells: counts added, p10/p50 exact.  A new cell takes
-     * them from the batch; a cell that existed is recomputed from its raw
-     * rows (few: it is ~600 m wide), found through the cell index. */
-    double tl = wall();
-    st = db_exec(R->c, "CREATE TEMP TABLE ingest_cells16 (cell_x int, cell_y int,"
-                       " carrier_code text, technology text) ON COMMIT DROP");
+     * them from the batch with a plain INSERT; a cell that existed is
+     * recomputed from its raw rows (few: it is ~600 m wide), found through
+     * the key that leads with the cell.  The lock makes concurrent batches
+     * take turns here (readers are not blocked): without it two batches
+     * could both insert one new cell, or each recompute a cell's percentiles
+     * without the other's rows. */
+    struct clocks tl = clocks_now(R->c);
     char sql16[2048];
-    snprintf(
-        sql16, sizeof(sql16),
-        "WITH up AS (INSERT INTO coverage_cells AS c (res, cell_x, cell_y, carrier_code,"
-        " technology, tests, meeting_min, p10_download, p50_download, last_measured)"
-        " SELECT 16, (cell16 >> 16)::int, (cell16 & 65535)::int, carrier_code, technology,"
-        " count(*), count(*) FILTER (WHERE meets_min),"
-        " percentile_cont(0.1) WITHIN GROUP (ORDER BY download_mbps),"
-        " percentile_cont(0.5) WITHIN GROUP (ORDER BY download_mbps), max(measured_at)"
-        " FROM %s GROUP BY cell16, carrier_code, technology"
-        " ON CONFLICT (res, cell_x, cell_y, carrier_code, technology) DO UPDATE SET"
-        " tests = c.tests + EXCLUDED.tests, meeting_min = c.meeting_min + EXCLUDED.meeting_min,"
-        " last_measured = greatest(c.last_measured, EXCLUDED.last_measured)"
-        " RETURNING cell_x, cell_y, carrier_code, technology, xmax::text <> '0' AS updated)"
-        " INSERT INTO ingest_cells16 SELECT cell_x, cell_y, carrier_code, technology"
-        " FROM up WHERE updated",
-        src);
+    st = db_exec(R->c, "LOCK TABLE coverage_cells IN SHARE ROW EXCLUSIVE MODE");
+    /* The batch's rows sorted by cell in memory, not in files on disk (the
+     * server's memory, for this transaction only). */
+    if (st == LS_OK)
+        st = db_exec(R->c, "SET LOCAL work_mem = '256MB'");
+    snprintf(sql16, sizeof(sql16),
+             "CREATE TEMP TABLE ingest_cells16 ON COMMIT DROP AS"
+             " SELECT b.*, c.res IS NOT NULL AS known FROM ("
+             " SELECT (cell16 >> 16)::int AS cell_x, (cell16 & 65535)::int AS cell_y,"
+             " carrier_code, technology, count(*)::int AS tests,"
+             " (count(*) FILTER (WHERE meets_min))::int AS meeting,"
+             " percentile_cont(0.1) WITHIN GROUP (ORDER BY download_mbps) AS p10,"
+             " percentile_cont(0.5) WITHIN GROUP (ORDER BY download_mbps) AS p50,"
+             " max(measured_at) AS last FROM %s GROUP BY cell16, carrier_code, technology) b"
+             " LEFT JOIN coverage_cells c ON c.res = 16 AND c.cell_x = b.cell_x"
+             " AND c.cell_y = b.cell_y AND c.carrier_code = b.carrier_code"
+             " AND c.technology = b.technology",
+             src);
     if (st == LS_OK)
         st = db_exec(R->c, sql16);
     if (st == LS_OK)
+        st = db_exec(R->c, "INSERT INTO coverage_cells (res, cell_x, cell_y, carrier_code,"
+                           " technology, tests, meeting_min, p10_download, p50_download,"
+                           " last_measured)"
+                           " SELECT 16, cell_x, cell_y, carrier_code, technology, tests, meeting,"
+                           " p10, p50, last FROM ingest_cells16 WHERE NOT known"
+                           " ORDER BY cell_x, cell_y");
+    if (st == LS_OK)
         st = db_exec(R->c,
-                     "UPDATE coverage_cells c SET p10_download = e.p10, p50_download = e.p50"
+                     "UPDATE coverage_cells c SET tests = c.tests + u.tests,"
+                     " meeting_min = c.meeting_min + u.meeting,"
+                     " last_measured = greatest(c.last_measured, u.last),"
+                     " p10_download = e.p10, p50_download = e.p50"
                      " FROM ingest_cells16 u CROSS JOIN LATERAL (SELECT"
                      "  percentile_cont(0.1) WITHIN GROUP (ORDER BY m.download_mbps) AS p10,"
                      "  percentile_cont(0.5) WITHIN GROUP (ORDER BY m.download_mbps) AS p50"
                      "  FROM measurements m WHERE m.cell16 = (u.cell_x::bigint << 16 | u.cell_y)"
                      "  AND m.carrier_code = u.carrier_code AND m.technology = u.technology) e"
-                     " WHERE c.res = 16 AND c.cell_x = u.cell_x AND c.cell_y = u.cell_y"
-                     " AND c.carrier_code = u.carrier_code AND c.technology = u.technology");
-    log_debug("ingest: cells level 16 %.3f s", wall() - tl);
+                     " WHERE u.known AND c.res = 16 AND c.cell_x = u.cell_x"
+                     " AND c.cell_y = u.cell_y AND c.carrier_code = u.carrier_code"
+                     " AND c.technology = u.technology");
+    clocks_log(R->c, tl, "cells level 16");
     if (st != LS_OK)
         return st;
 
     /* Coarser cells: counts and histograms added up. */
     if (all_new) {
-        tl = wall();
+        tl = clocks_now(R->c);
         st = send_coarse(R);
-        log_debug("ingest: coarse cells (%zu, aggregated while reading) %.3f s", R->agg.n,
-                  wall() - tl);
+        clocks_log(R->c, tl, "coarse cells (aggregated while reading)");
         return st;
     }
     static const int levels[] = {13, 10, 7};
     for (size_t k = 0; k < sizeof(levels) / sizeof(levels[0]); k++) {
-        tl = wall();
+        tl = clocks_now(R->c);
         char z[16], shift[16];
         snprintf(z, sizeof(z), "%d", levels[k]);
         snprintf(shift, sizeof(shift), "%d", 16 - levels[k]);
@@ -886,7 +1269,10 @@ static ls_status merge(struct run *R)
         char sql[sizeof(coarse_sql) + 64];
         snprintf(sql, sizeof(sql), coarse_sql, src);
         st = db_query(R->c, "ingest: cells", sql, 2, p, NULL, NULL, 0);
-        log_debug("ingest: cells level %d %.3f s", levels[k], wall() - tl);
+        clocks_log(R->c, tl,
+                   levels[k] == 13   ? "cells level 13"
+                   : levels[k] == 10 ? "cells level 10"
+                                     : "cells level 7");
         if (st != LS_OK)
             return st;
     }
@@ -924,8 +1310,6 @@ static ls_status run_rows(struct run *R)
     if (more < 0)
         return LS_EINVAL;
     ls_status st = finish_chunk(R);
-    if (st == LS_OK)
-        st = flush_copy(R, 1);
     if (R->o->progress)
         progress(R, R->s->rows, 1);
     return st;
@@ -946,10 +1330,11 @@ ls_status ingest_measurements(PGconn *c, const ingest_opts *o, ingest_summary *s
     R.t_start = R.now;
     R.t_min = INFINITY;
     R.t_max = -INFINITY;
+    R.stream_month = -1;
     buf_init(&R.raw, 0);
     buf_init(&R.copy, 0);
     *err = '\0';
-    int in_tx = 0, in_copy = 0;
+    int in_tx = 0;
     ls_status st = LS_OK;
 
     R.recs = calloc(CHUNK, sizeof(*R.recs));
@@ -1012,35 +1397,8 @@ ls_status ingest_measurements(PGconn *c, const ingest_opts *o, ingest_summary *s
     }
     s->batch = atoll(PQgetvalue(r, 0, 0));
     PQclear(r);
-    st = db_exec(c, "CREATE TEMP TABLE ingest_stage (measured_at timestamptz, lon float8,"
-                    " lat float8, province_code text, carrier_code text, technology text,"
-                    " download_mbps real, upload_mbps real, latency_ms real, rsrp real,"
-                    " rsrq real, sinr real, meets_min boolean, device_hash text,"
-                    " dedupe_key bytea, cell16 bigint) ON COMMIT DROP");
-    if (st != LS_OK)
-        goto out;
-    r = PQexec(c, "COPY ingest_stage FROM STDIN");
-    if (PQresultStatus(r) != PGRES_COPY_IN) {
-        log_error("ingest: COPY did not start: %s", PQerrorMessage(c));
-        PQclear(r);
-        st = LS_EDB;
-        goto out;
-    }
-    PQclear(r);
-    in_copy = 1;
+    struct clocks t_read = clocks_now(c);
     st = run_rows(&R);
-    in_copy = 0;
-    if (PQputCopyEnd(c, st == LS_OK ? NULL : "ingest aborted") != 1)
-        st = st == LS_OK ? LS_EUNAVAIL : st;
-    r = PQgetResult(c);
-    if (st == LS_OK && PQresultStatus(r) != PGRES_COMMAND_OK) {
-        log_error("ingest: COPY failed: %s", PQerrorMessage(c));
-        snprintf(err, errlen, "the database refused the rows");
-        st = LS_EDB;
-    }
-    PQclear(r);
-    while ((r = PQgetResult(c)))
-        PQclear(r);
     if (st != LS_OK)
         goto out;
     if (s->rows == 0) {
@@ -1048,10 +1406,10 @@ ls_status ingest_measurements(PGconn *c, const ingest_opts *o, ingest_summary *s
         st = LS_EINVAL;
         goto out;
     }
-    log_debug("ingest: read, check and COPY %lld rows %.3f s", s->rows, wall() - R.t_start);
-    double t_merge = wall();
+    clocks_log(c, t_read, "read, check and spool");
+    struct clocks t_merge = clocks_now(c);
     st = merge(&R);
-    log_debug("ingest: merge and cells %.3f s", wall() - t_merge);
+    clocks_log(c, t_merge, "merge and cells");
     if (st != LS_OK) {
         if (!*err)
             snprintf(err, errlen, "the rows could not be stored");
@@ -1113,8 +1471,14 @@ ls_status ingest_measurements(PGconn *c, const ingest_opts *o, ingest_summary *s
             snprintf(err, errlen, "the batch could not be committed; nothing was stored");
     }
 out:
-    if (in_copy)
+    if (R.streaming) {
         PQputCopyEnd(c, "ingest aborted");
+        PGresult *re;
+        while ((re = PQgetResult(c)))
+            PQclear(re);
+    }
+    for (int i = 0; i < R.nspool; i++)
+        fclose(R.spool[i].f);
     if (in_tx) {
         PGresult *rb;
         while ((rb = PQgetResult(c)))

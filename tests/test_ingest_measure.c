@@ -918,7 +918,7 @@ TEST(ingest_measure, same_file_twice_and_overlap)
 static long long big_copy_running(PGconn *super)
 {
     return sql_ll(super, "SELECT count(*) FROM pg_stat_activity WHERE query ILIKE"
-                         " 'COPY ingest_stage%%' AND state = 'active' AND pid <> pg_backend_pid()");
+                         " 'COPY measurements%%' AND state = 'active' AND pid <> pg_backend_pid()");
 }
 
 TEST(ingest_measure, interrupted_load_leaves_nothing)
@@ -969,7 +969,7 @@ TEST(ingest_measure, interrupted_load_leaves_nothing)
     }
     CHECK(seen);
     CHECK(!exited);
-    usleep(300 * 1000);
+    usleep(20 * 1000);
     if (!exited) {
         kill(pid, SIGKILL);
         waitpid(pid, &status, 0);
