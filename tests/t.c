@@ -590,6 +590,12 @@ const char *t_shared(const char *name)
 
 static char tmpdir[64];
 
+const char *t_cluster(void)
+{
+    const char *c = getenv("LOMSONG_TEST_CLUSTER");
+    return c && *c ? c : "test";
+}
+
 const char *t_tmpdir(void)
 {
     if (!tmpdir[0]) {

@@ -95,6 +95,10 @@ const char *t_shared(const char *name);
 /* A scratch directory for this run's files (created on first use). */
 const char *t_tmpdir(void);
 
+/* The name of the cluster make test runs on (tools/db.sh NAME): "test", or
+ * the TEST_CLUSTER given to make. */
+const char *t_cluster(void);
+
 /* --------------------------------------------------------------- server */
 
 /* Starts `lomsong serve` on a free loopback port with extra arguments and

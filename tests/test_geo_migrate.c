@@ -28,8 +28,8 @@ static const char *db_named(const char *db)
 static int fresh_db(const char *db)
 {
     char cmd[512];
-    snprintf(cmd, sizeof(cmd), "%s/tools/db.sh createdb test %s >/dev/null 2>&1",
-             getenv("LOMSONG_TEST_ROOT") ? getenv("LOMSONG_TEST_ROOT") : ".", db);
+    snprintf(cmd, sizeof(cmd), "%s/tools/db.sh createdb %s %s >/dev/null 2>&1",
+             getenv("LOMSONG_TEST_ROOT") ? getenv("LOMSONG_TEST_ROOT") : ".", t_cluster(), db);
     return system(cmd);
 }
 

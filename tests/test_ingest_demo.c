@@ -29,7 +29,8 @@ TEST(ingest_demo, loads_once_and_looks_right)
 {
     const char *root = getenv("LOMSONG_TEST_ROOT") ? getenv("LOMSONG_TEST_ROOT") : ".";
     char cmd[4096];
-    snprintf(cmd, sizeof(cmd), "%s/tools/db.sh createdb test lomsong_t_demo >/dev/null 2>&1", root);
+    snprintf(cmd, sizeof(cmd), "%s/tools/db.sh createdb %s lomsong_t_demo >/dev/null 2>&1", root,
+             t_cluster());
     CHECK_INT(system(cmd), 0);
     snprintf(cmd, sizeof(cmd),
              "LOMSONG_ADMIN_DB='%s' LOMSONG_DB='%s' %s migrate >/dev/null &&"

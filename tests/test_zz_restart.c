@@ -13,8 +13,8 @@
 static int db_sh(const char *what)
 {
     char cmd[512];
-    snprintf(cmd, sizeof(cmd), "%s/tools/db.sh %s test >/dev/null 2>&1",
-             getenv("LOMSONG_TEST_ROOT") ? getenv("LOMSONG_TEST_ROOT") : ".", what);
+    snprintf(cmd, sizeof(cmd), "%s/tools/db.sh %s %s >/dev/null 2>&1",
+             getenv("LOMSONG_TEST_ROOT") ? getenv("LOMSONG_TEST_ROOT") : ".", what, t_cluster());
     return system(cmd);
 }
 
