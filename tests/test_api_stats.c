@@ -953,8 +953,9 @@ TEST(api_stats, scoping)
                 {4, 0, 1, 1, 0, 1, 0, 0, 0, 1, 1, 0, 2});
     cJSON_Delete(doc);
 
-    /* the ministry sees every point */
-    long long all = sql_ll("SELECT count(*) FROM dz_points");
+    /* the ministry sees every point (a merged one is counted in the point it
+     * was merged into) */
+    long long all = sql_ll("SELECT count(*) FROM dz_points WHERE status <> 'merged'");
     CHECK_INT(TOTALS(min).v[F_RECEIVED], all);
     CHECK_INT(SUM_ROWS(min).v[F_RECEIVED], all);
     cJSON_Delete(min);
@@ -1274,6 +1275,222 @@ TEST(api_stats, merged_points_are_not_counted_twice)
     cJSON_Delete(sj);
     cJSON_Delete(before);
     cJSON_Delete(after);
+}
+
+/* ------------------------------------------------- against a recount */
+
+/* What h_stats.c ran before geo/sql/008_stats.sql: one aggregation over
+ * every point in scope, straight from dz_points and assignments, at request
+ * time.  Too slow at national scale, and right by construction: the answers
+ * of the endpoint must be exactly these. */
+#define RC_COUNTS                                                                                  \
+    "jsonb_build_object('received', count(*),"                                                     \
+    " 'awaiting_triage', count(*) FILTER (WHERE status = 'reported'),"                             \
+    " 'in_progress', count(*) FILTER (WHERE status IN ('triaged', 'assigned', 'in_progress',"      \
+    "  'reopened')),"                                                                              \
+    " 'blocked', count(*) FILTER (WHERE status = 'blocked'),"                                      \
+    " 'blocked_by_reason', jsonb_build_object("                                                    \
+    "  'no_power', count(*) FILTER (WHERE status = 'blocked' AND blocked_reason = 'no_power'),"    \
+    "  'site_permit', count(*) FILTER (WHERE status = 'blocked' AND blocked_reason ="              \
+    " 'site_permit'),"                                                                             \
+    "  'terrain', count(*) FILTER (WHERE status = 'blocked' AND blocked_reason = 'terrain'),"      \
+    "  'investment', count(*) FILTER (WHERE status = 'blocked' AND blocked_reason ="               \
+    " 'investment'),"                                                                              \
+    "  'other', count(*) FILTER (WHERE status = 'blocked' AND blocked_reason = 'other')),"         \
+    " 'fixed_not_verified', count(*) FILTER (WHERE status = 'fixed'),"                             \
+    " 'verified', count(*) FILTER (WHERE status = 'verified'),"                                    \
+    " 'rejected', count(*) FILTER (WHERE status = 'rejected'),"                                    \
+    " 'overdue', count(*) FILTER (WHERE due_date < (now() AT TIME ZONE 'Asia/Ho_Chi_Minh')::date"  \
+    "  AND status NOT IN ('fixed', 'verified', 'rejected', 'merged')),"                            \
+    " 'median_days_to_verified', round((percentile_cont(0.5) WITHIN GROUP (ORDER BY"               \
+    "  extract(epoch FROM verified_at - first_reported) / 86400.0)"                                \
+    "  FILTER (WHERE status = 'verified'))::numeric, 2))"
+#define RC_POINTS                                                                                  \
+    "SELECT p.* FROM dz_points p WHERE p.status <> 'merged'"                                       \
+    " AND ($1::date IS NULL OR (p.first_reported AT TIME ZONE 'Asia/Ho_Chi_Minh')::date >= $1)"    \
+    " AND ($2::date IS NULL OR (p.first_reported AT TIME ZONE 'Asia/Ho_Chi_Minh')::date <= $2)"
+
+static const struct {
+    const char *by, *keyed, *name;
+} rc_by[] = {
+    {"province", "SELECT p.province_code AS key, p.* FROM pts p",
+     "(SELECT u.name FROM admin_units u WHERE u.level = 'province' AND u.code = g.key"
+     " AND u.valid_to IS NULL LIMIT 1)"},
+    {"tech", "SELECT p.technology AS key, p.* FROM pts p", "NULL::text"},
+    {"month",
+     "SELECT to_char(p.first_reported AT TIME ZONE 'Asia/Ho_Chi_Minh', 'YYYY-MM') AS key, p.*"
+     " FROM pts p",
+     "NULL::text"},
+    {"carrier",
+     "SELECT a.carrier_code AS key, p.* FROM pts p"
+     " LEFT JOIN assignments a ON a.point_id = p.id AND a.status <> 'withdrawn'",
+     "(SELECT c.name FROM carriers c WHERE c.code = g.key)"},
+    {"reason", "SELECT p.blocked_reason AS key, p.* FROM pts p WHERE p.status = 'blocked'",
+     "NULL::text"},
+};
+
+/* The recount of GET /v1/stats/progress?by=`by` (NULL: /v1/stats/summary)
+ * in a caller's security context, on a connection of the application role
+ * (as the server connects): the JSON text, malloc'd, or NULL. */
+static char *recount(PGconn *c, const char *const ctx[4], const char *by, const char *from,
+                     const char *to)
+{
+    char q[8192];
+    if (by) {
+        size_t i = 0;
+        while (i < sizeof rc_by / sizeof rc_by[0] && strcmp(rc_by[i].by, by) != 0)
+            i++;
+        if (i == sizeof rc_by / sizeof rc_by[0])
+            return NULL;
+        snprintf(q, sizeof q,
+                 "WITH pts AS (" RC_POINTS "), keyed AS (%s),"
+                 " grouped AS (SELECT key, " RC_COUNTS " AS c FROM keyed GROUP BY key)"
+                 " SELECT jsonb_build_object('by', $3::text, 'from', $1::date, 'to', $2::date,"
+                 " 'rows', coalesce((SELECT jsonb_agg(jsonb_build_object('key', g.key, 'name', %s)"
+                 "  || g.c ORDER BY g.key NULLS LAST) FROM grouped g), '[]'::jsonb),"
+                 " 'totals', (SELECT " RC_COUNTS " FROM pts))::text",
+                 rc_by[i].keyed, rc_by[i].name);
+    } else {
+        snprintf(
+            q, sizeof q,
+            "WITH pts AS (" RC_POINTS "), s AS (SELECT " RC_COUNTS " AS c FROM pts)"
+            " SELECT (jsonb_build_object('from', $1::date, 'to', $2::date) || s.c"
+            " || jsonb_build_object('headline', format('%%s received, %%s verified, %%s fixed"
+            " awaiting verification, %%s in progress, %%s blocked%%s, %%s overdue',"
+            "  s.c->>'received', s.c->>'verified', s.c->>'fixed_not_verified',"
+            "  s.c->>'in_progress', s.c->>'blocked', CASE WHEN (s.c->>'blocked')::int > 0"
+            "  THEN ': ' || (SELECT string_agg(replace(k, '_', ' ') || ' ' || v, ', '"
+            "  ORDER BY k) FROM jsonb_each_text(s.c->'blocked_by_reason') AS e(k, v)"
+            "  WHERE v <> '0') ELSE '' END, s.c->>'overdue')))::text FROM s, (SELECT $3::text) x");
+    }
+    if (!c)
+        return NULL;
+    PGresult *r = PQexec(c, "BEGIN");
+    PQclear(r);
+    r = PQexecParams(c,
+                     "SELECT set_config('lomsong.role', $1, true),"
+                     " set_config('lomsong.province', $2, true),"
+                     " set_config('lomsong.commune', $3, true),"
+                     " set_config('lomsong.carrier', $4, true)",
+                     4, NULL, ctx, NULL, NULL, 0);
+    PQclear(r);
+    const char *p[] = {from, to, by};
+    r = PQexecParams(c, q, 3, NULL, p, NULL, NULL, 0);
+    char *v = NULL;
+    if (PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1)
+        v = strdup(PQgetvalue(r, 0, 0));
+    else
+        t_fail(__FILE__, __LINE__, "the recount failed: %s", PQerrorMessage(c));
+    PQclear(r);
+    r = PQexec(c, "ROLLBACK");
+    PQclear(r);
+    return v;
+}
+
+/* Every answer, for every kind of caller, every breakdown and windows that
+ * fall on month boundaries, inside one month, across years, or on nothing,
+ * is the recount's, to the last digit of the median. */
+TEST(api_stats, the_same_as_a_recount)
+{
+    /* a commune's points: a commune-bound locality sees only these; one was
+     * verified, one is Viettel's (MobiFone's withdrawn), one is blocked */
+    char *commune = sql_str("SELECT code FROM admin_units WHERE level = 'commune' AND"
+                            " province_code = '11' AND valid_to IS NULL ORDER BY code LIMIT 1");
+    CHECK(commune != NULL);
+    if (!commune)
+        return;
+    PGconn *c = t_sysdb();
+    char *ok = t_sqlf(
+        c,
+        "WITH p AS (INSERT INTO dz_points (geom, province_code, commune_code, technology, status,"
+        " blocked_reason, first_reported, fixed_at, verified_at, due_date) VALUES"
+        " (ST_SetSRID(ST_MakePoint(103.20, 21.50), 4326), '11', '%s', '3G', 'verified', NULL,"
+        "  '2025-03-10 09:00+07', '2025-04-01 10:00+07', '2025-04-12 15:30+07', NULL),"
+        " (ST_SetSRID(ST_MakePoint(103.21, 21.50), 4326), '11', '%s', '3G', 'in_progress', NULL,"
+        "  '2025-03-31 23:59+07', NULL, NULL, '2025-06-30'),"
+        " (ST_SetSRID(ST_MakePoint(103.22, 21.50), 4326), '11', '%s', '4G', 'blocked', 'terrain',"
+        "  '2025-04-01 00:01+07', NULL, NULL, (now() AT TIME ZONE 'Asia/Ho_Chi_Minh')::date)"
+        " RETURNING id, status)"
+        " INSERT INTO assignments (point_id, carrier_code, province_code, commune_code, status,"
+        " blocked_reason)"
+        " SELECT p.id, x.c, '11', '%s', CASE WHEN x.c = 'mobifone' THEN 'withdrawn'"
+        "  WHEN p.status = 'blocked' THEN 'blocked' ELSE 'in_progress' END,"
+        "  CASE WHEN p.status = 'blocked' AND x.c = 'viettel' THEN 'terrain' END"
+        " FROM p, (VALUES ('viettel'), ('mobifone')) x(c) WHERE p.status <> 'verified'"
+        " RETURNING 'ok'",
+        commune, commune, commune, commune);
+    CHECK(ok != NULL);
+    free(ok);
+    PQfinish(c);
+    char *tok_com = t_token("locality", commune, NULL);
+
+    struct {
+        const char *who, *tok, *ctx[4];
+    } callers[] = {
+        {"ministry", tok_min, {"ministry", "", "", ""}},
+        {"locality 11", tok_l11, {"locality", "11", "", ""}},
+        {"locality 01", tok_l01, {"locality", "01", "", ""}},
+        {"commune locality", tok_com, {"locality", "11", commune, ""}},
+        {"viettel", tok_vt, {"carrier", "", "", "viettel"}},
+        {"mobifone", tok_mf, {"carrier", "", "", "mobifone"}},
+        {"vinaphone", tok_vina, {"carrier", "", "", "vinaphone"}},
+    };
+    const char *windows[][2] = {
+        {NULL, NULL},
+        {"2025-01-01", "2025-01-31"},
+        {"2025-01-31", "2025-02-01"},
+        {"2025-02-01", NULL},
+        {NULL, "2025-03-31"},
+        {"2025-03-15", "2025-04-14"},
+        {"2025-04-01", today},
+        {today, today},
+        {NULL, yesterday},
+        {"2025-05-01", "2025-04-01"},
+    };
+    const char *bys[] = {"province", "carrier", "tech", "month", "reason", NULL};
+    int compared = 0;
+    PGconn *app = t_connect(t_app_db());
+    for (size_t i = 0; i < sizeof callers / sizeof callers[0]; i++) {
+        if (!callers[i].tok)
+            continue;
+        for (size_t w = 0; w < sizeof windows / sizeof windows[0]; w++)
+            for (size_t k = 0; k < sizeof bys / sizeof bys[0]; k++) {
+                const char *from = windows[w][0], *to = windows[w][1];
+                char path[256];
+                int n = snprintf(path, sizeof path, "/v1/stats/%s%s%s",
+                                 bys[k] ? "progress?by=" : "summary", bys[k] ? bys[k] : "",
+                                 bys[k] ? "" : "?");
+                if (from)
+                    n += snprintf(path + n, sizeof path - (size_t)n, "&from=%s", from);
+                if (to)
+                    snprintf(path + n, sizeof path - (size_t)n, "&to=%s", to);
+                t_resp r;
+                if (t_http("GET", path, callers[i].tok, NULL, 0, NULL, &r) != 0) {
+                    t_fail(__FILE__, __LINE__, "%s GET %s: no answer", callers[i].who, path);
+                    continue;
+                }
+                char *want = recount(app, callers[i].ctx, bys[k], from, to);
+                if (r.status != 200 || !want || !r.body || strcmp(r.body, want) != 0) {
+                    /* from a little before where they part */
+                    size_t at = 0;
+                    while (want && r.body && want[at] && want[at] == r.body[at])
+                        at++;
+                    at = at > 200 ? at - 200 : 0;
+                    t_fail(__FILE__, __LINE__,
+                           "%s GET %s: status %ld\n  got  ...%.500s\n  want ...%.500s",
+                           callers[i].who, path, r.status,
+                           r.body && strlen(r.body) >= at ? r.body + at : "(none)",
+                           want && strlen(want) >= at ? want + at : "(none)");
+                } else
+                    compared++;
+                free(want);
+                t_resp_free(&r);
+            }
+    }
+    CHECK_INT(compared, 7 * 10 * 6);
+    PQfinish(app);
+    free(tok_com);
+    free(commune);
 }
 
 TEST(api_stats, zz_stop)
