@@ -37,25 +37,54 @@ static enum MHD_Result collect_map(void *cls, enum MHD_ValueKind kind, const cha
     return MHD_YES;
 }
 
-ls_status api_h_measurements_post(api_request *rq)
+ls_status api_upload_start(api_request *rq, PGconn **c, char *rpath, size_t rlen,
+                           const char ***maps, int *nmaps)
 {
-    PGconn *c = NULL;
-    ls_status st = api_db(rq, &c);
+    ls_status st = api_db(rq, c);
     if (st != LS_OK)
         return st;
     /* A big file takes longer than an ordinary request may. */
-    if ((st = db_exec(c, "SET LOCAL statement_timeout = 1800000")) != LS_OK)
+    if ((st = db_exec(*c, "SET LOCAL statement_timeout = 1800000")) != LS_OK)
         return api_fail(rq, st, "the database did not accept the upload");
 
-    char run[1024], dir[1100], rpath[1200];
+    char run[1024], dir[1100];
     config_run_dir(rq->cfg, run, sizeof(run));
     snprintf(dir, sizeof(dir), "%s/rejects", run);
     if (mkdir(dir, 0700) != 0 && errno != EEXIST)
         return api_fail(rq, LS_EIO, "the server cannot store reject files");
-    snprintf(rpath, sizeof(rpath), "%s/%s.csv", dir, rq->id);
+    snprintf(rpath, rlen, "%s/%s.csv", dir, rq->id);
 
-    struct maps maps = {{0}, 0};
-    MHD_get_connection_values(rq->conn, MHD_GET_ARGUMENT_KIND, collect_map, &maps);
+    struct maps *m = arena_alloc(rq->a, sizeof(*m));
+    if (!m)
+        return api_fail(rq, LS_ENOMEM, "out of memory");
+    memset(m, 0, sizeof(*m));
+    MHD_get_connection_values(rq->conn, MHD_GET_ARGUMENT_KIND, collect_map, m);
+    *maps = m->v;
+    *nmaps = m->n;
+    return LS_OK;
+}
+
+ls_status api_reply_batch(api_request *rq, long long batch, char *json)
+{
+    char *body = json ? arena_strdup(rq->a, json) : NULL;
+    free(json);
+    if (!body)
+        return api_fail(rq, LS_ENOMEM, "the summary could not be built");
+    char *loc = arena_printf(rq->a, "/v1/batches/%lld", batch);
+    if (loc)
+        api_add_header(rq, "Location", loc);
+    return api_reply(rq, 201, "application/json", body, strlen(body));
+}
+
+ls_status api_h_measurements_post(api_request *rq)
+{
+    PGconn *c = NULL;
+    char rpath[1200];
+    const char **maps = NULL;
+    int nmaps = 0;
+    ls_status st = api_upload_start(rq, &c, rpath, sizeof(rpath), &maps, &nmaps);
+    if (st != LS_OK)
+        return st;
     ingest_opts o;
     memset(&o, 0, sizeof(o));
     o.path = rq->upload_path;
@@ -63,8 +92,8 @@ ls_status api_h_measurements_post(api_request *rq)
     o.crs = api_query(rq, "crs");
     o.carrier = api_query(rq, "carrier");
     o.tech = api_query(rq, "tech");
-    o.maps = maps.v;
-    o.nmaps = maps.n;
+    o.maps = maps;
+    o.nmaps = nmaps;
     o.reject_path = rpath;
     o.min_download = rq->cfg->min_download_mbps;
     o.min_upload = rq->cfg->min_upload_mbps;
@@ -90,15 +119,7 @@ ls_status api_h_measurements_post(api_request *rq)
                         *err ? err : ls_status_str(st));
     char url[64];
     snprintf(url, sizeof(url), "/v1/batches/%lld/rejects", s.batch);
-    char *json = ingest_summary_json(&s, *s.reject_file ? url : NULL);
-    char *body = json ? arena_strdup(rq->a, json) : NULL;
-    free(json);
-    if (!body)
-        return api_fail(rq, LS_ENOMEM, "the summary could not be built");
-    char *loc = arena_printf(rq->a, "/v1/batches/%lld", s.batch);
-    if (loc)
-        api_add_header(rq, "Location", loc);
-    return api_reply(rq, 201, "application/json", body, strlen(body));
+    return api_reply_batch(rq, s.batch, ingest_summary_json(&s, *s.reject_file ? url : NULL));
 }
 
 static ls_status batch_id(api_request *rq, char *out, size_t len)

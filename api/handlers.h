@@ -20,6 +20,14 @@ ls_status api_h_units_locate_many(api_request *rq);
 ls_status api_h_carriers(api_request *rq);
 
 /* api/h_measure.c */
+/* What a file upload (POST /v1/measurements, /v1/reports/import) starts with:
+ * the request's database connection with the long statement timeout, the
+ * path of its reject file, and the ?map=COLUMN=FIELD overrides (in the
+ * request's arena). */
+ls_status api_upload_start(api_request *rq, PGconn **c, char *rpath, size_t rlen,
+                           const char ***maps, int *nmaps);
+/* 201 with a batch summary (malloc'd JSON, freed here) and its Location. */
+ls_status api_reply_batch(api_request *rq, long long batch, char *json);
 ls_status api_h_measurements_post(api_request *rq);
 ls_status api_h_batch_get(api_request *rq);
 ls_status api_h_batch_rejects(api_request *rq);
