@@ -14,7 +14,11 @@
 #include <math.h>
 #include <pthread.h>
 #include <stdarg.h>
+/* MD5() itself: the dedupe key of every stored row is an MD5, and the EVP
+ * interface cost twice the hash (a context and a lookup per call). */
+#define OPENSSL_SUPPRESS_DEPRECATED
 #include <openssl/evp.h>
+#include <openssl/md5.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -88,6 +92,50 @@ struct spool {
     long streamed; /* the first `streamed` bytes went to the database already */
 };
 
+/* An accepted row waiting in a run: what its COPY row is made of. */
+struct mrow {
+    int64_t t_us;       /* microseconds since PostgreSQL's epoch */
+    const char *prov;   /* province code (the area's) */
+    int32_t lon7, lat7; /* degrees * 1e7, as stored */
+    uint32_t cell;      /* level-16 cell, x << 16 | y */
+    float down, up, lat_ms, rsrp, rsrq, sinr;
+    unsigned char md[16];    /* the dedupe key */
+    unsigned char device[8]; /* hashed device id, when MR_DEVICE */
+    uint16_t month;          /* year * 12 + month - 1 (UTC) */
+    uint8_t flags;
+    uint8_t carrier;
+    char tech[2];
+};
+#define MR_UP 1
+#define MR_LAT 2
+#define MR_RSRP 4
+#define MR_RSRQ 8
+#define MR_SINR 16
+#define MR_DEVICE 32
+#define MR_MEETS 64
+
+/* Rows are stored in runs sorted by their primary key (month, cell, time,
+ * key): random-order inserts into the key's btree cost 3.4 s per million
+ * rows, runs of 64 k sorted rows 1.4 s (BENCHMARKS.md).  While one run is
+ * sent by the sender thread the reader fills the other, so reading,
+ * sending and the server's inserts overlap. */
+#define RUN_ROWS 65536
+struct runbuf {
+    struct mrow *rows;
+    int n;
+};
+
+/* One row's part in its level-16 cell, written sorted per run to a
+ * temporary file and merged at the end: the village-level cells' counts and
+ * exact percentiles come from these instead of a GROUP BY over the batch's
+ * rows in the database (4 s per million rows there). */
+struct crec {
+    uint64_t key; /* cell << 11 | carrier << 3 | tech digit */
+    int64_t t_us;
+    float down;
+    int meets;
+};
+
 struct run {
     const ingest_opts *o;
     ingest_summary *s;
@@ -104,7 +152,9 @@ struct run {
     int default_carrier;
     struct rec *recs;
     int nrec;
-    buf raw;  /* original values of the chunk's rows */
+    buf raw;  /* original values of the chunk's rows, NUL after each */
+    buf line; /* a rejected row's values as CSV */
+    const char **vals;
     buf copy; /* COPY text waiting to be sent */
     ingest_rejects rej;
     double t_min, t_max;
@@ -118,11 +168,38 @@ struct run {
     int streaming;    /* a COPY into stream_month's partition is open */
     int stream_month; /* the month being streamed, or last streamed; -1 before */
     int savepoint;    /* the savepoint before the first COPY is set */
-    char last_op[48]; /* the last operator text and its carrier (-1: unknown) */
-    int last_op_carrier;
+    /* Operator and technology texts seen lately and what they meant: a
+     * file names a handful of each, row after row, and finding a carrier
+     * from its text (names, codes, MCC-MNC) was a tenth of the reading. */
+    struct {
+        char text[32];
+        int carrier;
+    } ops[16];
+    int nops;
+    struct {
+        char text[16];
+        char tech[3];
+        int ok;
+    } techs[8];
+    int ntechs;
     int stream_dup; /* a streamed row was stored already: stop streaming */
     char *err;
     size_t errlen;
+    char serr[256]; /* what went wrong on the sending side (the sender's own) */
+    /* the runs and their sender */
+    struct runbuf runs[2];
+    int cur; /* the run being filled */
+    pthread_t sender;
+    int sender_on;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    struct runbuf *pending; /* handed to the sender; NULL when it is idle */
+    int done;               /* no more runs will come */
+    ls_status send_st;
+    /* level-16 parts of the rows, sorted per run */
+    FILE *cellf;
+    long long *run_end; /* records in the file after each run */
+    int nruns, runcap;
 };
 
 static double wall(void)
@@ -244,6 +321,11 @@ static int opt_number(const struct run *R, const char *const *v, ingest_field f,
     return 1;
 }
 
+static int hexval(char c)
+{
+    return c >= 'a' ? c - 'a' + 10 : c - '0';
+}
+
 static void hash16(const char *s, char out[17])
 {
     unsigned char md[EVP_MAX_MD_SIZE];
@@ -318,13 +400,19 @@ static void parse_row(struct run *R, const char *const *v, double gx, double gy,
     r->carrier = -1;
     const char *op = val(R, v, IF_OPERATOR), *mm = val(R, v, IF_MCCMNC);
     const char *mcc = val(R, v, IF_MCC), *mnc = val(R, v, IF_MNC);
-    if (op && *R->last_op && strcmp(op, R->last_op) == 0) {
-        r->carrier = R->last_op_carrier; /* a log names one operator row after row */
-    } else if (op) {
-        r->carrier = ingest_carrier_find(R->carriers, R->ncarriers, op);
-        if (strlen(op) < sizeof(R->last_op)) {
-            memcpy(R->last_op, op, strlen(op) + 1);
-            R->last_op_carrier = r->carrier;
+    if (op) {
+        int k = 0, n = R->nops < 16 ? R->nops : 16;
+        while (k < n && strcmp(op, R->ops[k].text) != 0)
+            k++;
+        if (k < n) {
+            r->carrier = R->ops[k].carrier;
+        } else {
+            r->carrier = ingest_carrier_find(R->carriers, R->ncarriers, op);
+            if (strlen(op) < sizeof(R->ops[0].text)) {
+                int slot = R->nops++ % 16;
+                memcpy(R->ops[slot].text, op, strlen(op) + 1);
+                R->ops[slot].carrier = r->carrier;
+            }
         }
     }
     if (r->carrier < 0 && mm)
@@ -346,7 +434,22 @@ static void parse_row(struct run *R, const char *const *v, double gx, double gy,
     /* technology */
     const char *tech = val(R, v, IF_TECH);
     if (tech) {
-        if (ingest_parse_tech(tech, r->tech) != LS_OK)
+        int k = 0, n = R->ntechs < 8 ? R->ntechs : 8, ok;
+        while (k < n && strcmp(tech, R->techs[k].text) != 0)
+            k++;
+        if (k < n) {
+            ok = R->techs[k].ok;
+            memcpy(r->tech, R->techs[k].tech, 3);
+        } else {
+            ok = ingest_parse_tech(tech, r->tech) == LS_OK;
+            if (strlen(tech) < sizeof(R->techs[0].text)) {
+                int slot = R->ntechs++ % 8;
+                memcpy(R->techs[slot].text, tech, strlen(tech) + 1);
+                memcpy(R->techs[slot].tech, r->tech, 3);
+                R->techs[slot].ok = ok;
+            }
+        }
+        if (!ok)
             reject(r, "technology '%.30s' is not a mobile network (2G/3G/4G/5G)", tech);
     } else if (R->o->tech) {
         memcpy(r->tech, R->o->tech, 3);
@@ -498,11 +601,6 @@ static char *put_text(char *p, const char *s)
     return p + n;
 }
 
-/* Degrees kept to 1e-7 (~1 cm), as every earlier batch stored them. */
-static double round7(double v)
-{
-    return (double)llround(v * 1e7) / 1e7;
-}
 
 static ls_status flush_copy(struct run *R, int force)
 {
@@ -510,7 +608,7 @@ static ls_status flush_copy(struct run *R, int force)
         return LS_OK;
     if (PQputCopyData(R->c, R->copy.data, (int)R->copy.len) != 1) {
         log_error("ingest: COPY failed: %s", PQerrorMessage(R->c));
-        snprintf(R->err, R->errlen, "the database stopped taking the rows");
+        snprintf(R->serr, sizeof(R->serr), "the database stopped taking the rows");
         return LS_EUNAVAIL;
     }
     R->copy.len = 0;
@@ -621,7 +719,7 @@ static ls_status start_stream(struct run *R, int month)
         R->savepoint = st == LS_OK;
     }
     if (st != LS_OK) {
-        snprintf(R->err, R->errlen, "the database could not take the rows");
+        snprintf(R->serr, sizeof(R->serr), "the database could not take the rows");
         return st;
     }
     snprintf(sql, sizeof(sql), "COPY %s " LOAD_COLUMNS " FROM STDIN (FORMAT binary)", part);
@@ -630,7 +728,7 @@ static ls_status start_stream(struct run *R, int month)
     PQclear(r);
     if (!ok) {
         log_error("ingest: COPY into %s did not start: %s", part, PQerrorMessage(R->c));
-        snprintf(R->err, R->errlen, "the database could not take the rows");
+        snprintf(R->serr, sizeof(R->serr), "the database could not take the rows");
         return LS_EDB;
     }
     R->streaming = 1;
@@ -669,32 +767,28 @@ static ls_status end_stream(struct run *R, int *dup)
  * previous month and opens one for its own: a time-ordered file (a drive
  * test's log) is stored while it is read, whatever months it spans; rows
  * that come back to a month already passed wait in its spool. */
-static ls_status spool_row(struct run *R, double t, const char *row, size_t len)
+static ls_status spool_row(struct run *R, int month, const char *row, size_t len)
 {
-    time_t tt = (time_t)floor(t);
-    struct tm tm;
-    gmtime_r(&tt, &tm);
-    int month = (tm.tm_year + 1900) * 12 + tm.tm_mon;
     struct spool *sp = NULL;
     for (int i = R->nspool - 1; i >= 0 && !sp; i--) /* rows come mostly in time order */
         if (R->spool[i].month == month)
             sp = &R->spool[i];
     if (!sp) {
         if (R->nspool == MAX_MONTHS) {
-            snprintf(R->err, R->errlen, "the file spans more than %d months: split it", MAX_MONTHS);
+            snprintf(R->serr, sizeof(R->serr), "the file spans more than %d months: split it", MAX_MONTHS);
             return LS_EINVAL;
         }
         sp = &R->spool[R->nspool];
         memset(sp, 0, sizeof(*sp));
         if (!(sp->f = tmpfile())) {
-            snprintf(R->err, R->errlen, "no room for a temporary file: %s", strerror(errno));
+            snprintf(R->serr, sizeof(R->serr), "no room for a temporary file: %s", strerror(errno));
             return LS_EIO;
         }
         sp->month = month;
         R->nspool++;
     }
     if (fwrite(row, 1, len, sp->f) != len) {
-        snprintf(R->err, R->errlen, "a temporary file could not be written: %s", strerror(errno));
+        snprintf(R->serr, sizeof(R->serr), "a temporary file could not be written: %s", strerror(errno));
         return LS_EIO;
     }
     sp->rows++;
@@ -714,11 +808,232 @@ static ls_status spool_row(struct run *R, double t, const char *row, size_t len)
     if (!R->streaming || month != R->stream_month)
         return LS_OK;
     if (buf_append(&R->copy, row, len) != LS_OK) {
-        snprintf(R->err, R->errlen, "out of memory");
+        snprintf(R->serr, sizeof(R->serr), "out of memory");
         return LS_ENOMEM;
     }
     sp->streamed = sp->bytes;
     return flush_copy(R, 0);
+}
+
+/* ------------------------------------------------------- runs, sender */
+
+/* A run's sort key: the partition's month, then the primary key's order
+ * (cell, time, dedupe key) so that the btree takes the run's rows in order. */
+struct skey {
+    uint64_t k; /* month << 32 | cell */
+    int64_t t;
+    uint64_t m; /* the dedupe key's first bytes */
+    uint32_t i;
+};
+
+static int skey_cmp(const void *a, const void *b)
+{
+    const struct skey *x = a, *y = b;
+    if (x->k != y->k)
+        return x->k < y->k ? -1 : 1;
+    if (x->t != y->t)
+        return x->t < y->t ? -1 : 1;
+    if (x->m != y->m)
+        return x->m < y->m ? -1 : 1;
+    return (x->i > y->i) - (x->i < y->i);
+}
+
+static int crec_cmp(const void *a, const void *b)
+{
+    const struct crec *x = a, *y = b;
+    if (x->key != y->key)
+        return x->key < y->key ? -1 : 1;
+    if (x->down != y->down)
+        return x->down < y->down ? -1 : 1;
+    return (x->t_us > y->t_us) - (x->t_us < y->t_us);
+}
+
+static uint64_t be_bytes(const unsigned char *p)
+{
+    uint64_t v = 0;
+    for (int k = 0; k < 8; k++)
+        v = v << 8 | p[k];
+    return v;
+}
+
+/* One row of COPY BINARY: the server stores these bytes as they are, where
+ * text needed a parse of every number and timestamp. */
+static size_t encode_row(const struct run *R, const struct mrow *m, char *line)
+{
+    char *q = line;
+    q = put_be16(q, 16);
+    q = put_len(q, 8);
+    q = put_be64(q, (uint64_t)m->t_us);
+    q = put_point(q, (double)m->lon7 / 1e7, (double)m->lat7 / 1e7);
+    q = put_text(q, m->prov);
+    q = put_text(q, R->carriers[m->carrier].code);
+    q = put_len(q, 2);
+    memcpy(q, m->tech, 2);
+    q += 2;
+    q = put_f4(q, 1, m->down);
+    q = put_f4(q, m->flags & MR_UP, m->up);
+    q = put_f4(q, m->flags & MR_LAT, m->lat_ms);
+    q = put_f4(q, m->flags & MR_RSRP, m->rsrp);
+    q = put_f4(q, m->flags & MR_RSRQ, m->rsrq);
+    q = put_f4(q, m->flags & MR_SINR, m->sinr);
+    q = put_len(q, 1);
+    *q++ = (char)(m->flags & MR_MEETS ? 1 : 0);
+    q = put_len(q, 8);
+    q = put_be64(q, (uint64_t)R->s->batch);
+    if (m->flags & MR_DEVICE) {
+        static const char hex[] = "0123456789abcdef";
+        q = put_len(q, 16);
+        for (int k = 0; k < 8; k++) {
+            *q++ = hex[m->device[k] >> 4];
+            *q++ = hex[m->device[k] & 15];
+        }
+    } else {
+        q = put_len(q, -1);
+    }
+    q = put_len(q, 16);
+    memcpy(q, m->md, 16);
+    q += 16;
+    q = put_len(q, 8);
+    q = put_be64(q, (uint64_t)m->cell);
+    return (size_t)(q - line);
+}
+
+/* Sorts a run, keeps its level-16 parts and sends its rows (sender
+ * thread; the connection is the sender's until the runs are done). */
+static ls_status send_run(struct run *R, const struct runbuf *b, struct skey *keys,
+                          struct crec *cr)
+{
+    for (int i = 0; i < b->n; i++) {
+        const struct mrow *m = &b->rows[i];
+        keys[i] = (struct skey){(uint64_t)m->month << 32 | m->cell, m->t_us,
+                                be_bytes(m->md), (uint32_t)i};
+        cr[i] = (struct crec){(uint64_t)m->cell << 11 | (uint64_t)m->carrier << 3 |
+                                  (uint64_t)(m->tech[0] - '0'),
+                              m->t_us, m->down, m->flags & MR_MEETS ? 1 : 0};
+    }
+    qsort(keys, (size_t)b->n, sizeof(*keys), skey_cmp);
+    qsort(cr, (size_t)b->n, sizeof(*cr), crec_cmp);
+    if (R->nruns == R->runcap) {
+        int ncap = R->runcap ? R->runcap * 2 : 64;
+        long long *ne = realloc(R->run_end, (size_t)ncap * sizeof(*ne));
+        if (!ne) {
+            snprintf(R->serr, sizeof(R->serr), "out of memory");
+            return LS_ENOMEM;
+        }
+        R->run_end = ne;
+        R->runcap = ncap;
+    }
+    if (fwrite(cr, sizeof(*cr), (size_t)b->n, R->cellf) != (size_t)b->n) {
+        snprintf(R->serr, sizeof(R->serr), "a temporary file could not be written: %s",
+                 strerror(errno));
+        return LS_EIO;
+    }
+    R->run_end[R->nruns] = (R->nruns ? R->run_end[R->nruns - 1] : 0) + b->n;
+    R->nruns++;
+    for (int i = 0; i < b->n; i++) {
+        const struct mrow *m = &b->rows[keys[i].i];
+        char line[512];
+        size_t len = encode_row(R, m, line);
+        ls_status st = spool_row(R, m->month, line, len);
+        if (st != LS_OK)
+            return st;
+    }
+    return LS_OK;
+}
+
+static void *sender_main(void *arg)
+{
+    struct run *R = arg;
+    struct skey *keys = malloc(RUN_ROWS * sizeof(*keys));
+    struct crec *cr = malloc(RUN_ROWS * sizeof(*cr));
+    pthread_mutex_lock(&R->mu);
+    if ((!keys || !cr) && R->send_st == LS_OK) {
+        snprintf(R->serr, sizeof(R->serr), "out of memory");
+        R->send_st = LS_ENOMEM;
+    }
+    for (;;) {
+        while (!R->pending && !R->done)
+            pthread_cond_wait(&R->cv, &R->mu);
+        if (!R->pending)
+            break;
+        struct runbuf *b = R->pending;
+        int ok = R->send_st == LS_OK;
+        pthread_mutex_unlock(&R->mu);
+        ls_status st = ok ? send_run(R, b, keys, cr) : LS_OK;
+        pthread_mutex_lock(&R->mu);
+        if (st != LS_OK && R->send_st == LS_OK)
+            R->send_st = st;
+        b->n = 0;
+        R->pending = NULL;
+        pthread_cond_broadcast(&R->cv);
+    }
+    pthread_mutex_unlock(&R->mu);
+    free(keys);
+    free(cr);
+    return NULL;
+}
+
+static ls_status runs_start(struct run *R)
+{
+    for (int i = 0; i < 2; i++)
+        if (!(R->runs[i].rows = malloc(RUN_ROWS * sizeof(struct mrow))))
+            return LS_ENOMEM;
+    if (!(R->cellf = tmpfile())) {
+        snprintf(R->err, R->errlen, "no room for a temporary file: %s", strerror(errno));
+        return LS_EIO;
+    }
+    pthread_mutex_init(&R->mu, NULL);
+    pthread_cond_init(&R->cv, NULL);
+    if (pthread_create(&R->sender, NULL, sender_main, R) != 0) {
+        pthread_cond_destroy(&R->cv);
+        pthread_mutex_destroy(&R->mu);
+        snprintf(R->err, R->errlen, "no thread to send the rows");
+        return LS_ENOMEM;
+    }
+    R->sender_on = 1;
+    return LS_OK;
+}
+
+/* Hands the filled run to the sender once it has finished the previous
+ * one, and goes on with the other buffer. */
+static ls_status submit_run(struct run *R)
+{
+    struct runbuf *b = &R->runs[R->cur];
+    if (b->n == 0)
+        return LS_OK;
+    pthread_mutex_lock(&R->mu);
+    while (R->pending)
+        pthread_cond_wait(&R->cv, &R->mu);
+    ls_status st = R->send_st;
+    if (st == LS_OK) {
+        R->pending = b;
+        pthread_cond_broadcast(&R->cv);
+    }
+    pthread_mutex_unlock(&R->mu);
+    R->cur ^= 1;
+    if (st != LS_OK)
+        snprintf(R->err, R->errlen, "%s", R->serr);
+    return st;
+}
+
+/* Waits for the sender to finish; the connection is the caller's again. */
+static ls_status runs_finish(struct run *R)
+{
+    if (!R->sender_on)
+        return LS_OK;
+    pthread_mutex_lock(&R->mu);
+    while (R->pending)
+        pthread_cond_wait(&R->cv, &R->mu);
+    R->done = 1;
+    pthread_cond_broadcast(&R->cv);
+    pthread_mutex_unlock(&R->mu);
+    pthread_join(R->sender, NULL);
+    pthread_cond_destroy(&R->cv);
+    pthread_mutex_destroy(&R->mu);
+    R->sender_on = 0;
+    if (R->send_st != LS_OK && !*R->err)
+        snprintf(R->err, R->errlen, "%s", R->serr);
+    return R->send_st;
 }
 
 static ls_status finish_chunk(struct run *R)
@@ -751,8 +1066,16 @@ static ls_status finish_chunk(struct run *R)
             r->y = lat;
         }
         if (r->reason) {
-            ls_status st = ingest_rejects_add(&R->rej, r->rowno, r->reason, R->raw.data + r->raw,
-                                              R->err, R->errlen);
+            const char *p = R->raw.data + r->raw;
+            for (int k = 0; k < R->ncols; k++) {
+                R->vals[k] = p;
+                p += strlen(p) + 1;
+            }
+            R->line.len = 0;
+            ls_status st = ingest_csv_append(&R->line, R->vals, R->ncols);
+            if (st == LS_OK)
+                st = ingest_rejects_add(&R->rej, r->rowno, r->reason, R->line.data, R->err,
+                                        R->errlen);
             if (st != LS_OK)
                 return st;
             R->s->rejected++;
@@ -793,9 +1116,9 @@ static ls_status finish_chunk(struct run *R)
             memcpy(key + kl, r->tech, 2);
             kl += 2;
         }
-        unsigned char md[EVP_MAX_MD_SIZE];
-        unsigned int mdn = 0;
-        EVP_Digest(key, kl, md, &mdn, EVP_md5(), NULL);
+        struct runbuf *b = &R->runs[R->cur];
+        struct mrow *m = &b->rows[b->n];
+        MD5(key, kl, m->md);
         int tx, ty;
         geo_tile_xy(16, r->x, r->y, &tx, &ty);
         if (meets)
@@ -813,36 +1136,37 @@ static ls_status finish_chunk(struct run *R)
                 return ast;
             }
         }
-        /* One row of COPY BINARY: the server stores these bytes as they
-         * are, where text needed a parse of every number and timestamp (a
-         * third of the server's time in this phase). */
-        char line[512], *q = line;
-        q = put_be16(q, 16);
-        q = put_len(q, 8);
-        q = put_be64(q, (uint64_t)llround((r->t - PG_EPOCH) * 1e6));
-        q = put_point(q, round7(r->x), round7(r->y));
-        q = put_text(q, prov);
-        q = put_text(q, carrier);
-        q = put_text(q, r->tech);
-        q = put_f4(q, 1, r->down);
-        q = put_f4(q, r->has_up, r->up);
-        q = put_f4(q, r->has_lat, r->lat_ms);
-        q = put_f4(q, r->has_rsrp, r->rsrp);
-        q = put_f4(q, r->has_rsrq, r->rsrq);
-        q = put_f4(q, r->has_sinr, r->sinr);
-        q = put_len(q, 1);
-        *q++ = (char)(meets ? 1 : 0);
-        q = put_len(q, 8);
-        q = put_be64(q, (uint64_t)R->s->batch);
-        q = *r->device ? put_text(q, r->device) : put_len(q, -1);
-        q = put_len(q, 16);
-        memcpy(q, md, 16);
-        q += 16;
-        q = put_len(q, 8);
-        q = put_be64(q, ((uint64_t)tx << 16) | (uint64_t)ty);
-        ls_status st = spool_row(R, r->t, line, (size_t)(q - line));
-        if (st != LS_OK)
-            return st;
+        m->lon7 = (int32_t)llround(r->x * 1e7); /* degrees kept to 1e-7 (~1 cm) */
+        m->lat7 = (int32_t)llround(r->y * 1e7);
+        m->t_us = llround((r->t - PG_EPOCH) * 1e6);
+        /* The month of the stored (rounded) time, so that a row always
+         * goes to the partition its stored time belongs to. */
+        time_t sec = (time_t)(m->t_us >= 0 ? m->t_us / 1000000 : -((-m->t_us + 999999) / 1000000)) +
+                     (time_t)PG_EPOCH;
+        struct tm tm;
+        gmtime_r(&sec, &tm);
+        m->month = (uint16_t)((tm.tm_year + 1900) * 12 + tm.tm_mon);
+        m->cell = (uint32_t)tx << 16 | (uint32_t)ty;
+        m->prov = prov;
+        m->down = (float)r->down;
+        m->up = (float)r->up;
+        m->lat_ms = (float)r->lat_ms;
+        m->rsrp = (float)r->rsrp;
+        m->rsrq = (float)r->rsrq;
+        m->sinr = (float)r->sinr;
+        m->flags = (uint8_t)((r->has_up ? MR_UP : 0) | (r->has_lat ? MR_LAT : 0) |
+                             (r->has_rsrp ? MR_RSRP : 0) | (r->has_rsrq ? MR_RSRQ : 0) |
+                             (r->has_sinr ? MR_SINR : 0) | (*r->device ? MR_DEVICE : 0) |
+                             (meets ? MR_MEETS : 0));
+        for (int k = 0; *r->device && k < 8; k++) /* the hex of hash16, as bytes */
+            m->device[k] = (unsigned char)(hexval(r->device[2 * k]) << 4 | hexval(r->device[2 * k + 1]));
+        m->carrier = (uint8_t)r->carrier;
+        memcpy(m->tech, r->tech, 2);
+        if (++b->n == RUN_ROWS) {
+            ls_status st = submit_run(R);
+            if (st != LS_OK)
+                return st;
+        }
         if (r->t < R->t_min)
             R->t_min = r->t;
         if (r->t > R->t_max)
@@ -1160,6 +1484,199 @@ static ls_status merge(struct run *R)
 }
 
 /* The coverage cells of the rows this batch stored. */
+/* The p-quantile of n sorted values as percentile_cont computes it, so that
+ * a cell's figures are the same whichever way they were made. */
+static double pct_cont(const float *v, size_t n, double p)
+{
+    double pos = p * (double)(n - 1);
+    double lo = floor(pos), hi = ceil(pos);
+    double a = v[(size_t)lo], b = v[(size_t)hi];
+    return lo == hi ? a : a + (b - a) * (pos - lo);
+}
+
+static char *put_f8(char *p, double v)
+{
+    uint64_t u;
+    memcpy(&u, &v, 8);
+    return put_be64(put_len(p, 8), u);
+}
+
+/* A run's records in the level-16 file, read a block at a time. */
+#define CUR_RECS 256
+struct cursor {
+    long long pos, end; /* records */
+    int n, i;
+    struct crec buf[CUR_RECS];
+};
+
+static int cursor_fill(int fd, struct cursor *c)
+{
+    long long want = c->end - c->pos;
+    if (want > CUR_RECS)
+        want = CUR_RECS;
+    c->i = 0;
+    c->n = 0;
+    if (want <= 0)
+        return 0;
+    size_t len = (size_t)want * sizeof(struct crec);
+    ssize_t got = pread(fd, c->buf, len, (off_t)(c->pos * (long long)sizeof(struct crec)));
+    if (got != (ssize_t)len)
+        return -1;
+    c->pos += want;
+    c->n = (int)want;
+    return 1;
+}
+
+/* Merges the runs' sorted level-16 parts into one row per cell, carrier and
+ * technology and COPYs them into ingest_cells16.  Memory: a block per run
+ * and the values of one cell. */
+static ls_status cells16_send(struct run *R)
+{
+    int fd = fileno(R->cellf);
+    if (fflush(R->cellf) != 0)
+        return LS_EIO;
+    int nr = R->nruns;
+    struct cursor *cur = calloc((size_t)(nr ? nr : 1), sizeof(*cur));
+    int *heap = calloc((size_t)(nr ? nr : 1), sizeof(*heap));
+    float *vals = NULL;
+    size_t nv = 0, vcap = 0;
+    ls_status st = cur && heap ? LS_OK : LS_ENOMEM;
+    int nh = 0;
+    for (int r = 0; r < nr && st == LS_OK; r++) {
+        cur[r].pos = r ? R->run_end[r - 1] : 0;
+        cur[r].end = R->run_end[r];
+        int f = cursor_fill(fd, &cur[r]);
+        if (f < 0)
+            st = LS_EIO;
+        else if (f > 0)
+            heap[nh++] = r;
+    }
+#define HEAD(h) (&cur[heap[h]].buf[cur[heap[h]].i])
+    /* heapify */
+    for (int k = nh / 2 - 1; k >= 0 && st == LS_OK; k--)
+        for (int p = k;;) {
+            int l = 2 * p + 1, m = p;
+            if (l < nh && crec_cmp(HEAD(l), HEAD(m)) < 0)
+                m = l;
+            if (l + 1 < nh && crec_cmp(HEAD(l + 1), HEAD(m)) < 0)
+                m = l + 1;
+            if (m == p)
+                break;
+            int t = heap[p];
+            heap[p] = heap[m];
+            heap[m] = t;
+            p = m;
+        }
+    PGresult *res = NULL;
+    if (st == LS_OK) {
+        res = PQexec(R->c, "COPY ingest_cells16 FROM STDIN (FORMAT binary)");
+        if (PQresultStatus(res) != PGRES_COPY_IN) {
+            log_error("ingest: COPY of level-16 cells did not start: %s", PQerrorMessage(R->c));
+            st = LS_EDB;
+        }
+        PQclear(res);
+    }
+    int copying = st == LS_OK;
+    R->copy.len = 0;
+    if (st == LS_OK)
+        st = buf_append(&R->copy, copy_header, sizeof(copy_header));
+    uint64_t key = 0;
+    int tests = 0, meeting = 0;
+    int64_t last = INT64_MIN;
+    while (st == LS_OK) {
+        const struct crec *c = nh ? HEAD(0) : NULL;
+        if (nv && (!c || c->key != key)) {
+            /* one cell done */
+            char line[256], *q = line;
+            uint32_t cell = (uint32_t)(key >> 11);
+            q = put_be16(q, 9);
+            q = put_be32(put_len(q, 4), cell >> 16);
+            q = put_be32(put_len(q, 4), cell & 0xffff);
+            q = put_text(q, R->carriers[key >> 3 & 255].code);
+            char tech[3] = {(char)('0' + (key & 7)), 'G', '\0'};
+            q = put_text(q, tech);
+            q = put_be32(put_len(q, 4), (uint32_t)tests);
+            q = put_be32(put_len(q, 4), (uint32_t)meeting);
+            q = put_f8(q, pct_cont(vals, nv, 0.1));
+            q = put_f8(q, pct_cont(vals, nv, 0.5));
+            q = put_be64(put_len(q, 8), (uint64_t)last);
+            if ((st = buf_append(&R->copy, line, (size_t)(q - line))) == LS_OK)
+                st = flush_copy(R, 0);
+            nv = 0;
+            tests = meeting = 0;
+            last = INT64_MIN;
+        }
+        if (!c || st != LS_OK)
+            break;
+        key = c->key;
+        if (nv == vcap) {
+            size_t ncap = vcap ? vcap * 2 : 1024;
+            float *nvals = realloc(vals, ncap * sizeof(*nvals));
+            if (!nvals) {
+                st = LS_ENOMEM;
+                break;
+            }
+            vals = nvals;
+            vcap = ncap;
+        }
+        vals[nv++] = c->down;
+        tests++;
+        meeting += c->meets;
+        if (c->t_us > last)
+            last = c->t_us;
+        /* next record of that run */
+        struct cursor *h = &cur[heap[0]];
+        if (++h->i == h->n) {
+            int f = cursor_fill(fd, h);
+            if (f < 0) {
+                st = LS_EIO;
+                break;
+            }
+            if (f == 0)
+                heap[0] = heap[--nh];
+        }
+        for (int p = 0;;) {
+            int l = 2 * p + 1, m = p;
+            if (l < nh && crec_cmp(HEAD(l), HEAD(m)) < 0)
+                m = l;
+            if (l + 1 < nh && crec_cmp(HEAD(l + 1), HEAD(m)) < 0)
+                m = l + 1;
+            if (m == p)
+                break;
+            int t = heap[p];
+            heap[p] = heap[m];
+            heap[m] = t;
+            p = m;
+        }
+    }
+#undef HEAD
+    if (copying) {
+        char trailer[2];
+        put_be16(trailer, 0xffff);
+        if (st == LS_OK)
+            st = buf_append(&R->copy, trailer, 2);
+        if (st == LS_OK)
+            st = flush_copy(R, 1);
+        if (PQputCopyEnd(R->c, st == LS_OK ? NULL : "ingest aborted") != 1 && st == LS_OK)
+            st = LS_EUNAVAIL;
+        res = PQgetResult(R->c);
+        if (PQresultStatus(res) != PGRES_COMMAND_OK && st == LS_OK) {
+            log_error("ingest: COPY of level-16 cells failed: %s", PQerrorMessage(R->c));
+            st = LS_EDB;
+        }
+        PQclear(res);
+        while ((res = PQgetResult(R->c)))
+            PQclear(res);
+    }
+    R->copy.len = 0;
+    if (st == LS_EIO)
+        snprintf(R->err, R->errlen, "a temporary file could not be read back");
+    free(vals);
+    free(heap);
+    free(cur);
+    return st;
+}
+
 static ls_status cells(struct run *R, int all_new)
 {
     char batch[32];
@@ -1198,42 +1715,45 @@ static ls_status cells(struct run *R, int all_new)
         PQclear(r);
     }
 
-    /* Village-level cells: counts added, p10/p50 exact.  A new cell takes
-     * them from the batch with a plain INSERT; a cell that existed is
-     * recomputed from its raw rows (few: it is ~600 m wide), found through
-     * the key that leads with the cell.  The lock makes concurrent batches
-     * take turns here (readers are not blocked): without it two batches
-     * could both insert one new cell, or each recompute a cell's percentiles
-     * without the other's rows. */
+    /* Village-level cells: counts added, p10/p50 exact.  The batch's cells
+     * come from the rows' level-16 parts merged here (every row read was
+     * stored), else from the rows the batch stored.  A cell that existed
+     * is recomputed from its raw rows (few: it is ~600 m wide), found
+     * through the key that leads with the cell; a new one takes the
+     * batch's figures.  The lock makes concurrent batches take turns here
+     * (readers are not blocked): without it two batches could both insert
+     * one new cell, or each recompute a cell's percentiles without the
+     * other's rows. */
     struct clocks tl = clocks_now(R->c);
-    char sql16[2048];
     st = db_exec(R->c, "LOCK TABLE coverage_cells IN SHARE ROW EXCLUSIVE MODE");
-    /* The batch's rows sorted by cell in memory, not in files on disk (the
-     * server's memory, for this transaction only). */
+    /* Sorts in memory, not in files on disk (the server's memory, for this
+     * transaction only). */
     if (st == LS_OK)
         st = db_exec(R->c, "SET LOCAL work_mem = '256MB'");
-    snprintf(sql16, sizeof(sql16),
-             "CREATE TEMP TABLE ingest_cells16 ON COMMIT DROP AS"
-             " SELECT b.*, c.res IS NOT NULL AS known FROM ("
-             " SELECT (cell16 >> 16)::int AS cell_x, (cell16 & 65535)::int AS cell_y,"
-             " carrier_code, technology, count(*)::int AS tests,"
-             " (count(*) FILTER (WHERE meets_min))::int AS meeting,"
-             " percentile_cont(0.1) WITHIN GROUP (ORDER BY download_mbps) AS p10,"
-             " percentile_cont(0.5) WITHIN GROUP (ORDER BY download_mbps) AS p50,"
-             " max(measured_at) AS last FROM %s GROUP BY cell16, carrier_code, technology) b"
-             " LEFT JOIN coverage_cells c ON c.res = 16 AND c.cell_x = b.cell_x"
-             " AND c.cell_y = b.cell_y AND c.carrier_code = b.carrier_code"
-             " AND c.technology = b.technology",
-             src);
-    if (st == LS_OK)
+    if (st == LS_OK && all_new) {
+        st = db_exec(R->c, "CREATE TEMP TABLE ingest_cells16 (cell_x int, cell_y int,"
+                           " carrier_code text, technology text, tests int, meeting int,"
+                           " p10 float8, p50 float8, last timestamptz) ON COMMIT DROP");
+        if (st == LS_OK)
+            st = cells16_send(R);
+    } else if (st == LS_OK) {
+        char sql16[1024];
+        snprintf(sql16, sizeof(sql16),
+                 "CREATE TEMP TABLE ingest_cells16 ON COMMIT DROP AS"
+                 " SELECT (cell16 >> 16)::int AS cell_x, (cell16 & 65535)::int AS cell_y,"
+                 " carrier_code, technology, count(*)::int AS tests,"
+                 " (count(*) FILTER (WHERE meets_min))::int AS meeting,"
+                 " percentile_cont(0.1) WITHIN GROUP (ORDER BY download_mbps) AS p10,"
+                 " percentile_cont(0.5) WITHIN GROUP (ORDER BY download_mbps) AS p50,"
+                 " max(measured_at) AS last FROM %s GROUP BY cell16, carrier_code, technology",
+                 src);
         st = db_exec(R->c, sql16);
-    if (st == LS_OK)
-        st = db_exec(R->c, "INSERT INTO coverage_cells (res, cell_x, cell_y, carrier_code,"
-                           " technology, tests, meeting_min, p10_download, p50_download,"
-                           " last_measured)"
-                           " SELECT 16, cell_x, cell_y, carrier_code, technology, tests, meeting,"
-                           " p10, p50, last FROM ingest_cells16 WHERE NOT known"
-                           " ORDER BY cell_x, cell_y");
+    }
+    /* Rows counted for the planner (the merge already sends them in key
+     * order; the database's grouping does not). */
+    if (st == LS_OK && !all_new)
+        st = db_exec(R->c, "ANALYZE ingest_cells16");
+    clocks_log(R->c, tl, "cells level 16: the batch's");
     if (st == LS_OK)
         st = db_exec(R->c,
                      "UPDATE coverage_cells c SET tests = c.tests + u.tests,"
@@ -1245,9 +1765,18 @@ static ls_status cells(struct run *R, int all_new)
                      "  percentile_cont(0.5) WITHIN GROUP (ORDER BY m.download_mbps) AS p50"
                      "  FROM measurements m WHERE m.cell16 = (u.cell_x::bigint << 16 | u.cell_y)"
                      "  AND m.carrier_code = u.carrier_code AND m.technology = u.technology) e"
-                     " WHERE u.known AND c.res = 16 AND c.cell_x = u.cell_x"
+                     " WHERE c.res = 16 AND c.cell_x = u.cell_x"
                      " AND c.cell_y = u.cell_y AND c.carrier_code = u.carrier_code"
                      " AND c.technology = u.technology");
+    if (st == LS_OK)
+        st = db_exec(R->c, "INSERT INTO coverage_cells (res, cell_x, cell_y, carrier_code,"
+                           " technology, tests, meeting_min, p10_download, p50_download,"
+                           " last_measured)"
+                           " SELECT 16, cell_x, cell_y, carrier_code, technology, tests, meeting,"
+                           " p10, p50, last FROM ingest_cells16 u WHERE NOT EXISTS (SELECT 1"
+                           " FROM coverage_cells c WHERE c.res = 16 AND c.cell_x = u.cell_x"
+                           " AND c.cell_y = u.cell_y AND c.carrier_code = u.carrier_code"
+                           " AND c.technology = u.technology)");
     clocks_log(R->c, tl, "cells level 16");
     if (st != LS_OK)
         return st;
@@ -1293,8 +1822,13 @@ static ls_status run_rows(struct run *R)
         memset(r, 0, sizeof(*r));
         r->rowno = rowno;
         parse_row(R, v, gx, gy, hp, r);
+        /* The original values, for the reject file: kept as they are (each
+         * with its NUL) and made CSV only for a row that is rejected. */
         r->raw = R->raw.len;
-        if (ingest_csv_append(&R->raw, v, R->ncols) != LS_OK) {
+        ls_status kst = LS_OK;
+        for (int i = 0; i < R->ncols && kst == LS_OK; i++)
+            kst = buf_append(&R->raw, v[i], strlen(v[i]) + 1);
+        if (kst != LS_OK) {
             snprintf(R->err, R->errlen, "out of memory keeping the rows' values");
             return LS_ENOMEM;
         }
@@ -1310,9 +1844,12 @@ static ls_status run_rows(struct run *R)
     if (more < 0)
         return LS_EINVAL;
     ls_status st = finish_chunk(R);
+    if (st == LS_OK)
+        st = submit_run(R);
+    ls_status st2 = runs_finish(R);
     if (R->o->progress)
         progress(R, R->s->rows, 1);
-    return st;
+    return st != LS_OK ? st : st2;
 }
 
 ls_status ingest_measurements(PGconn *c, const ingest_opts *o, ingest_summary *s, char *err,
@@ -1332,6 +1869,7 @@ ls_status ingest_measurements(PGconn *c, const ingest_opts *o, ingest_summary *s
     R.t_max = -INFINITY;
     R.stream_month = -1;
     buf_init(&R.raw, 0);
+    buf_init(&R.line, 0);
     buf_init(&R.copy, 0);
     *err = '\0';
     int in_tx = 0;
@@ -1345,6 +1883,10 @@ ls_status ingest_measurements(PGconn *c, const ingest_opts *o, ingest_summary *s
     if ((st = ingest_reader_open(o->path, &R.rd, err, errlen)) != LS_OK)
         goto out;
     R.cols = ingest_reader_columns(R.rd, &R.ncols);
+    if (!(R.vals = calloc((size_t)(R.ncols ? R.ncols : 1), sizeof(*R.vals)))) {
+        st = LS_ENOMEM;
+        goto out;
+    }
     /* Counting rows can mean reading the file once more: only for a
      * progress line someone watches. */
     R.count_hint = o->progress ? ingest_reader_count_hint(R.rd) : -1;
@@ -1398,6 +1940,8 @@ ls_status ingest_measurements(PGconn *c, const ingest_opts *o, ingest_summary *s
     s->batch = atoll(PQgetvalue(r, 0, 0));
     PQclear(r);
     struct clocks t_read = clocks_now(c);
+    if ((st = runs_start(&R)) != LS_OK)
+        goto out;
     st = run_rows(&R);
     if (st != LS_OK)
         goto out;
@@ -1471,6 +2015,7 @@ ls_status ingest_measurements(PGconn *c, const ingest_opts *o, ingest_summary *s
             snprintf(err, errlen, "the batch could not be committed; nothing was stored");
     }
 out:
+    runs_finish(&R); /* the sender stops before the connection is touched */
     if (R.streaming) {
         PQputCopyEnd(c, "ingest aborted");
         PGresult *re;
@@ -1485,15 +2030,24 @@ out:
             PQclear(rb);
         db_exec(c, "ROLLBACK");
     }
+    if (st != LS_OK && !*err && *R.serr)
+        snprintf(err, errlen, "%s", R.serr);
     if (st != LS_OK) {
         ingest_rejects_discard(&R.rej);
         s->reject_file[0] = '\0';
     }
     free(R.agg.slot);
+    for (int i = 0; i < 2; i++)
+        free(R.runs[i].rows);
+    if (R.cellf)
+        fclose(R.cellf);
+    free(R.run_end);
     ingest_area_release(R.area);
     geo_crs_free(R.crs);
     ingest_reader_close(R.rd);
     buf_free(&R.raw);
+    buf_free(&R.line);
+    free(R.vals);
     buf_free(&R.copy);
     free(R.recs);
     return st;

@@ -46,6 +46,8 @@ int ingest_value_blank(const char *s)
 {
     while (*s == ' ' || *s == '\t')
         s++;
+    if (*s != '\0' && *s != '-' && *s != 'n' && *s != 'N')
+        return 0; /* most values: no word below starts otherwise */
     return *s == '\0' || strcasecmp(s, "-") == 0 || strcasecmp(s, "n/a") == 0 ||
            strcasecmp(s, "na") == 0 || strcasecmp(s, "null") == 0 || strcasecmp(s, "none") == 0;
 }

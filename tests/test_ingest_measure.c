@@ -1154,6 +1154,99 @@ TEST(ingest_measure, cells_match_raw_rows)
     PQfinish(c);
 }
 
+/* Level-16 cells against the raw rows, every carrier and technology, in
+ * the box around Hà Giang the next test loads (no other test goes there):
+ * "cells|one side only|other tests|other meeting|max p10 diff|max p50 diff". */
+static char *compare_box(PGconn *c, int z)
+{
+    return t_sqlf(
+        c,
+        "WITH m AS (SELECT ((cell16 >> 16) >> %d)::int AS x, ((cell16 & 65535) >> %d)::int AS y,"
+        "  carrier_code, technology, count(*) AS n, count(*) FILTER (WHERE meets_min) AS k,"
+        "  percentile_cont(0.1) WITHIN GROUP (ORDER BY download_mbps) AS p10,"
+        "  percentile_cont(0.5) WITHIN GROUP (ORDER BY download_mbps) AS p50"
+        "  FROM measurements WHERE ST_Y(geom) BETWEEN 22.7 AND 22.95"
+        "  AND ST_X(geom) BETWEEN 104.85 AND 105.1 GROUP BY 1, 2, 3, 4),"
+        " c AS (SELECT cell_x AS x, cell_y AS y, carrier_code, technology, tests, meeting_min,"
+        "  p10_download, p50_download FROM coverage_cells WHERE res = %d"
+        "  AND cell_x BETWEEN (SELECT min(x) FROM m) AND (SELECT max(x) FROM m)"
+        "  AND cell_y BETWEEN (SELECT min(y) FROM m) AND (SELECT max(y) FROM m))"
+        " SELECT format('%%s|%%s|%%s|%%s|%%s|%%s', count(*),"
+        "  count(*) FILTER (WHERE m.n IS NULL OR c.tests IS NULL),"
+        "  count(*) FILTER (WHERE m.n <> c.tests), count(*) FILTER (WHERE m.k <> c.meeting_min),"
+        "  round(coalesce(max(abs(m.p10 - c.p10_download)), -1)::numeric, 6),"
+        "  round(coalesce(max(abs(m.p50 - c.p50_download)), -1)::numeric, 6))"
+        " FROM m FULL JOIN c USING (x, y, carrier_code, technology)",
+        16 - z, 16 - z, z);
+}
+
+/* Writes n tests at 60 sites around Hà Giang, three carriers and two
+ * technologies, rows of one cell spread over the whole file (so over
+ * several of ingest's sorted runs), one second apart from t0; salt changes
+ * the speeds, not the places. */
+static int write_spread(const char *path, int n, long long t0, int salt)
+{
+    static const char *ops[] = {"Viettel", "MobiFone", "VinaPhone"};
+    static const char *techs[] = {"4G", "3G"};
+    FILE *f = fopen(path, "wb");
+    if (!f)
+        return -1;
+    fprintf(f, "lat,lon,time,operator,network_type,download_mbps\n");
+    for (int i = 0; i < n; i++) {
+        int site = i * 7 % 60;
+        double lat = 22.75 + (site / 10) * 0.03 + (i % 13) * 0.0004;
+        double lon = 104.90 + (site % 10) * 0.015 + (i % 11) * 0.0005;
+        int tenths = (i * 37 + salt * 11) % 1200;
+        fprintf(f, "%.6f,%.6f,%s,%s,%s,%d.%d\n", lat, lon, iso7(t0 + i), ops[i % 3],
+                techs[(i / 3) % 2], tenths / 10, tenths % 10);
+    }
+    return fclose(f) == 0 ? 0 : -1;
+}
+
+/* tol: level 16 is exact; coarser cells read p10/p50 off a histogram whose
+ * bins are up to 25 Mbps wide in this file's range. */
+static void check_box(PGconn *c, int z, double tol, const char *when)
+{
+    char *r = compare_box(c, z);
+    long cells = -1, one_side = -1, tests_diff = -1, meet_diff = -1;
+    double p10 = -1, p50 = -1;
+    if (!r || sscanf(r, "%ld|%ld|%ld|%ld|%lf|%lf", &cells, &one_side, &tests_diff, &meet_diff,
+                     &p10, &p50) != 6 ||
+        cells < 50 || one_side != 0 || tests_diff != 0 || meet_diff != 0 || p10 < 0 ||
+        p10 > tol || p50 < 0 || p50 > tol)
+        t_fail(__FILE__, __LINE__, "%s, level %d: %s", when, z, r ? r : "(null)");
+    free(r);
+}
+
+/* 150,000 rows are sorted and sent in several runs, and each level-16
+ * cell's figures are merged from all of them; a second file of new tests in
+ * the same cells adds to cells that exist (recomputed from the raw rows). */
+TEST(ingest_measure, cells_across_runs_and_batches)
+{
+    int n = 150000;
+    CHECK_INT(write_spread(tmp("spread1.csv"), n, utc(2025, 6, 2, 0, 0, 0), 0), 0);
+    CHECK_INT(write_spread(tmp("spread2.csv"), 6000, utc(2025, 6, 20, 0, 0, 0), 5), 0);
+    summary s;
+    char args[600];
+    snprintf(args, sizeof args, "'%s'", tmp("spread1.csv"));
+    CHECK_INT(ingest(args, &s, NULL), 0);
+    CHECK_INT(s.rows, n);
+    CHECK_INT(s.accepted, n);
+    PGconn *c = t_sysdb();
+    check_box(c, 16, 1e-3, "first file");
+    check_box(c, 13, 25, "first file");
+    long long cells16 = sql_ll(c, "SELECT count(*) FROM coverage_cells WHERE res = 16");
+    snprintf(args, sizeof args, "'%s'", tmp("spread2.csv"));
+    CHECK_INT(ingest(args, &s, NULL), 0);
+    CHECK_INT(s.accepted, 6000);
+    CHECK_INT(s.duplicates, 0);
+    check_box(c, 16, 1e-3, "second file");
+    check_box(c, 13, 25, "second file");
+    /* the second file's sites are the first's: no new village cell */
+    CHECK_INT(sql_ll(c, "SELECT count(*) FROM coverage_cells WHERE res = 16"), cells16);
+    PQfinish(c);
+}
+
 /* ------------------------------------------------------------- 8. HTTP */
 
 static char *tok_viettel, *tok_vinaphone, *tok_loc01, *tok_public;
