@@ -77,8 +77,10 @@ struct cell {
 };
 
 struct cells {
-    struct cell *slot;
-    size_t cap, n;
+    uint32_t *slot; /* 1 + index into cell; 0 = empty */
+    size_t cap;     /* slots, a power of two */
+    struct cell *cell;
+    size_t n, ncell; /* cells used, allocated */
 };
 
 /* The accepted rows of one calendar month (UTC), as COPY BINARY rows of
@@ -119,7 +121,9 @@ struct mrow {
  * rows, runs of 64 k sorted rows 1.4 s (BENCHMARKS.md).  While one run is
  * sent by the sender thread the reader fills the other, so reading,
  * sending and the server's inserts overlap. */
+#ifndef RUN_ROWS
 #define RUN_ROWS 65536
+#endif
 struct runbuf {
     struct mrow *rows;
     int n;
@@ -640,16 +644,19 @@ static uint64_t mix(uint64_t k)
 
 static ls_status agg_add(struct cells *a, uint64_t key, const struct rec *r, int meets)
 {
+    /* An open-addressing table of indices into a dense array of cells: the
+     * histograms take room only for the cells there are (the table of
+     * whole cells, half empty, was 10 MB of a 1 M-row ingest's memory). */
     if (a->n * 2 >= a->cap) {
         size_t ncap = a->cap ? a->cap * 2 : 4096;
-        struct cell *ns = calloc(ncap, sizeof(*ns));
+        uint32_t *ns = calloc(ncap, sizeof(*ns));
         if (!ns)
             return LS_ENOMEM;
         for (size_t i = 0; i < a->cap; i++) {
-            if (!a->slot[i].key)
+            if (!a->slot[i])
                 continue;
-            size_t j = mix(a->slot[i].key) & (ncap - 1);
-            while (ns[j].key)
+            size_t j = mix(a->cell[a->slot[i] - 1].key) & (ncap - 1);
+            while (ns[j])
                 j = (j + 1) & (ncap - 1);
             ns[j] = a->slot[i];
         }
@@ -658,13 +665,22 @@ static ls_status agg_add(struct cells *a, uint64_t key, const struct rec *r, int
         a->cap = ncap;
     }
     size_t j = mix(key) & (a->cap - 1);
-    while (a->slot[j].key && a->slot[j].key != key)
+    while (a->slot[j] && a->cell[a->slot[j] - 1].key != key)
         j = (j + 1) & (a->cap - 1);
-    struct cell *c = &a->slot[j];
-    if (!c->key) {
-        c->key = key;
-        a->n++;
+    if (!a->slot[j]) {
+        if (a->n == a->ncell) {
+            size_t nc = a->ncell ? a->ncell * 2 : 1024;
+            struct cell *ncs = realloc(a->cell, nc * sizeof(*ncs));
+            if (!ncs)
+                return LS_ENOMEM;
+            a->cell = ncs;
+            a->ncell = nc;
+        }
+        memset(&a->cell[a->n], 0, sizeof(a->cell[0]));
+        a->cell[a->n].key = key;
+        a->slot[j] = (uint32_t)++a->n;
     }
+    struct cell *c = &a->cell[a->slot[j] - 1];
     c->tests++;
     c->meeting += meets;
     if (r->t > c->last)
@@ -1247,10 +1263,8 @@ static ls_status send_coarse(struct run *R)
     if (!ok)
         return LS_EDB;
     R->copy.len = 0;
-    for (size_t i = 0; i < R->agg.cap && st == LS_OK; i++) {
-        const struct cell *c = &R->agg.slot[i];
-        if (!c->key)
-            continue;
+    for (size_t i = 0; i < R->agg.n && st == LS_OK; i++) {
+        const struct cell *c = &R->agg.cell[i];
         char line[1024], *q = line;
         q = put_int(q, (long long)(c->key >> 43));
         *q++ = '\t';
@@ -2037,6 +2051,7 @@ out:
         s->reject_file[0] = '\0';
     }
     free(R.agg.slot);
+    free(R.agg.cell);
     for (int i = 0; i < 2; i++)
         free(R.runs[i].rows);
     if (R.cellf)
