@@ -1508,13 +1508,6 @@ static double pct_cont(const float *v, size_t n, double p)
     return lo == hi ? a : a + (b - a) * (pos - lo);
 }
 
-static char *put_f8(char *p, double v)
-{
-    uint64_t u;
-    memcpy(&u, &v, 8);
-    return put_be64(put_len(p, 8), u);
-}
-
 /* A run's records in the level-16 file, read a block at a time. */
 #define CUR_RECS 256
 struct cursor {
@@ -1542,10 +1535,13 @@ static int cursor_fill(int fd, struct cursor *c)
 }
 
 /* Merges the runs' sorted level-16 parts into one row per cell, carrier and
- * technology and COPYs them into ingest_cells16.  Memory: a block per run
+ * technology, and COPYs into `table` the cells that are in `known` (sorted
+ * keys) when want_known, else those that are not.  Memory: a block per run
  * and the values of one cell. */
-static ls_status cells16_send(struct run *R)
+static ls_status cells16_send(struct run *R, const char *table, const uint64_t *known,
+                              size_t nknown, int want_known)
 {
+    size_t kp = 0; /* known keys below kp are behind the merge */
     int fd = fileno(R->cellf);
     if (fflush(R->cellf) != 0)
         return LS_EIO;
@@ -1583,7 +1579,12 @@ static ls_status cells16_send(struct run *R)
         }
     PGresult *res = NULL;
     if (st == LS_OK) {
-        res = PQexec(R->c, "COPY ingest_cells16 FROM STDIN (FORMAT binary)");
+        char sql[256];
+        snprintf(sql, sizeof(sql),
+                 "COPY %s (res, cell_x, cell_y, carrier_code, technology, tests, meeting_min,"
+                 " p10_download, p50_download, last_measured) FROM STDIN (FORMAT binary)",
+                 table);
+        res = PQexec(R->c, sql);
         if (PQresultStatus(res) != PGRES_COPY_IN) {
             log_error("ingest: COPY of level-16 cells did not start: %s", PQerrorMessage(R->c));
             st = LS_EDB;
@@ -1599,11 +1600,19 @@ static ls_status cells16_send(struct run *R)
     int64_t last = INT64_MIN;
     while (st == LS_OK) {
         const struct crec *c = nh ? HEAD(0) : NULL;
-        if (nv && (!c || c->key != key)) {
-            /* one cell done */
+        while (kp < nknown && known[kp] < key)
+            kp++;
+        if (nv && (!c || c->key != key) && (kp < nknown && known[kp] == key) != want_known) {
+            nv = 0; /* a cell for the other COPY */
+            tests = meeting = 0;
+            last = INT64_MIN;
+        } else if (nv && (!c || c->key != key)) {
+            /* one cell done: the row as the database casts it (p10/p50
+             * rounded to real, as percentile_cont's result is) */
             char line[256], *q = line;
             uint32_t cell = (uint32_t)(key >> 11);
-            q = put_be16(q, 9);
+            q = put_be16(q, 10);
+            q = put_be16(put_len(q, 2), 16);
             q = put_be32(put_len(q, 4), cell >> 16);
             q = put_be32(put_len(q, 4), cell & 0xffff);
             q = put_text(q, R->carriers[key >> 3 & 255].code);
@@ -1611,8 +1620,8 @@ static ls_status cells16_send(struct run *R)
             q = put_text(q, tech);
             q = put_be32(put_len(q, 4), (uint32_t)tests);
             q = put_be32(put_len(q, 4), (uint32_t)meeting);
-            q = put_f8(q, pct_cont(vals, nv, 0.1));
-            q = put_f8(q, pct_cont(vals, nv, 0.5));
+            q = put_f4(q, 1, (float)pct_cont(vals, nv, 0.1));
+            q = put_f4(q, 1, (float)pct_cont(vals, nv, 0.5));
             q = put_be64(put_len(q, 8), (uint64_t)last);
             if ((st = buf_append(&R->copy, line, (size_t)(q - line))) == LS_OK)
                 st = flush_copy(R, 0);
@@ -1691,6 +1700,109 @@ static ls_status cells16_send(struct run *R)
     return st;
 }
 
+static int cmp_u64(const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return (x > y) - (x < y);
+}
+
+static int cmp_u32(const void *a, const void *b)
+{
+    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+    return (x > y) - (x < y);
+}
+
+/* The level-16 cells that exist already around the batch's rows, as sorted
+ * merge keys (cell << 11 | carrier << 3 | tech): looked up per level-13
+ * cell the batch touched (8 index ranges each), read row by row. */
+static ls_status cells16_known(struct run *R, uint64_t **out, size_t *nout)
+{
+    *out = NULL;
+    *nout = 0;
+    uint32_t *par = malloc((R->agg.n ? R->agg.n : 1) * sizeof(*par));
+    if (!par)
+        return LS_ENOMEM;
+    size_t np = 0;
+    for (size_t i = 0; i < R->agg.n; i++) {
+        uint64_t k = R->agg.cell[i].key;
+        if ((k >> 43) == 13)
+            par[np++] = (uint32_t)((k >> 27 & 0xffff) << 16 | (k >> 11 & 0xffff));
+    }
+    qsort(par, np, sizeof(*par), cmp_u32);
+    buf a;
+    buf_init(&a, 0);
+    ls_status st = buf_puts(&a, "{");
+    for (size_t i = 0; i < np && st == LS_OK; i++)
+        if (i == 0 || par[i] != par[i - 1])
+            st = buf_printf(&a, "%s%u", i ? "," : "", par[i]);
+    if (st == LS_OK)
+        st = buf_puts(&a, "}");
+    free(par);
+    if (st != LS_OK) {
+        buf_free(&a);
+        return st;
+    }
+    /* OFFSET 0 keeps the lookup a nested loop of index ranges: a hash join
+     * would read every village cell of the country for one file. */
+    const char *p[] = {a.data};
+    int ok = PQsendQueryParams(
+        R->c,
+        "SELECT c.cell_x, c.cell_y, c.carrier_code, c.technology"
+        " FROM unnest($1::int[]) p(xy), generate_series(0, 7) dx,"
+        " LATERAL (SELECT cell_x, cell_y, carrier_code, technology FROM coverage_cells"
+        "  WHERE res = 16 AND cell_x = (p.xy >> 16) * 8 + dx"
+        "  AND cell_y BETWEEN (p.xy & 65535) * 8 AND (p.xy & 65535) * 8 + 7 OFFSET 0) c",
+        1, NULL, p, NULL, NULL, 0);
+    buf_free(&a);
+    if (!ok || !PQsetSingleRowMode(R->c)) {
+        log_error("ingest: known cells: %s", PQerrorMessage(R->c));
+        return LS_EDB;
+    }
+    uint64_t *keys = NULL;
+    size_t n = 0, cap = 0;
+    PGresult *r;
+    while ((r = PQgetResult(R->c))) {
+        ExecStatusType es = PQresultStatus(r);
+        if (es == PGRES_SINGLE_TUPLE && st == LS_OK) {
+            int carrier = -1;
+            for (int k = 0; k < R->ncarriers && carrier < 0; k++)
+                if (strcmp(R->carriers[k].code, PQgetvalue(r, 0, 2)) == 0)
+                    carrier = k;
+            const char *tech = PQgetvalue(r, 0, 3);
+            if (carrier >= 0 && tech[0] >= '2' && tech[0] <= '5') {
+                if (n == cap) {
+                    size_t ncap = cap ? cap * 2 : 1024;
+                    uint64_t *nk = realloc(keys, ncap * sizeof(*nk));
+                    if (!nk)
+                        st = LS_ENOMEM;
+                    else {
+                        keys = nk;
+                        cap = ncap;
+                    }
+                }
+                if (st == LS_OK) {
+                    uint64_t cell = (uint64_t)atol(PQgetvalue(r, 0, 0)) << 16 |
+                                    (uint64_t)atol(PQgetvalue(r, 0, 1));
+                    keys[n++] = cell << 11 | (uint64_t)carrier << 3 | (uint64_t)(tech[0] - '0');
+                }
+            }
+        } else if (es != PGRES_SINGLE_TUPLE && es != PGRES_TUPLES_OK) {
+            log_error("ingest: known cells: %s", PQerrorMessage(R->c));
+            st = LS_EDB;
+        }
+        PQclear(r);
+    }
+    if (st != LS_OK) {
+        free(keys);
+        return st;
+    }
+    if (n)
+        qsort(keys, n, sizeof(*keys), cmp_u64);
+    *out = keys;
+    *nout = n;
+    return LS_OK;
+}
+
 static ls_status cells(struct run *R, int all_new)
 {
     char batch[32];
@@ -1744,35 +1856,44 @@ static ls_status cells(struct run *R, int all_new)
      * transaction only). */
     if (st == LS_OK)
         st = db_exec(R->c, "SET LOCAL work_mem = '256MB'");
-    if (st == LS_OK && all_new) {
-        st = db_exec(R->c, "CREATE TEMP TABLE ingest_cells16 (cell_x int, cell_y int,"
-                           " carrier_code text, technology text, tests int, meeting int,"
-                           " p10 float8, p50 float8, last timestamptz) ON COMMIT DROP");
-        if (st == LS_OK)
-            st = cells16_send(R);
-    } else if (st == LS_OK) {
+    /* The existing cells the batch adds to are updated from the temporary
+     * table ingest_cells16; in the usual case (every row read was stored)
+     * the new ones go straight into coverage_cells with COPY, which costs
+     * half of an INSERT ... SELECT with its anti-join. */
+    uint64_t *known = NULL;
+    size_t nknown = 0;
+    if (st == LS_OK && all_new)
+        st = cells16_known(R, &known, &nknown);
+    if (st == LS_OK && all_new)
+        st = cells16_send(R, "coverage_cells", known, nknown, 0);
+    if (st == LS_OK && (!all_new || nknown))
+        st = db_exec(R->c, "CREATE TEMP TABLE ingest_cells16 (res smallint, cell_x int,"
+                           " cell_y int, carrier_code text, technology text, tests int,"
+                           " meeting_min int, p10_download real, p50_download real,"
+                           " last_measured timestamptz) ON COMMIT DROP");
+    if (st == LS_OK && all_new && nknown) {
+        st = cells16_send(R, "ingest_cells16", known, nknown, 1);
+    } else if (st == LS_OK && !all_new) {
         char sql16[1024];
         snprintf(sql16, sizeof(sql16),
-                 "CREATE TEMP TABLE ingest_cells16 ON COMMIT DROP AS"
-                 " SELECT (cell16 >> 16)::int AS cell_x, (cell16 & 65535)::int AS cell_y,"
-                 " carrier_code, technology, count(*)::int AS tests,"
-                 " (count(*) FILTER (WHERE meets_min))::int AS meeting,"
-                 " percentile_cont(0.1) WITHIN GROUP (ORDER BY download_mbps) AS p10,"
-                 " percentile_cont(0.5) WITHIN GROUP (ORDER BY download_mbps) AS p50,"
-                 " max(measured_at) AS last FROM %s GROUP BY cell16, carrier_code, technology",
+                 "INSERT INTO ingest_cells16 SELECT 16, (cell16 >> 16)::int, (cell16 & 65535)::int,"
+                 " carrier_code, technology, count(*),"
+                 " count(*) FILTER (WHERE meets_min),"
+                 " percentile_cont(0.1) WITHIN GROUP (ORDER BY download_mbps),"
+                 " percentile_cont(0.5) WITHIN GROUP (ORDER BY download_mbps),"
+                 " max(measured_at) FROM %s GROUP BY cell16, carrier_code, technology",
                  src);
         st = db_exec(R->c, sql16);
+        if (st == LS_OK)
+            st = db_exec(R->c, "ANALYZE ingest_cells16");
     }
-    /* Rows counted for the planner (the merge already sends them in key
-     * order; the database's grouping does not). */
-    if (st == LS_OK && !all_new)
-        st = db_exec(R->c, "ANALYZE ingest_cells16");
-    clocks_log(R->c, tl, "cells level 16: the batch's");
-    if (st == LS_OK)
+    free(known);
+    clocks_log(R->c, tl, "cells level 16: the batch's (new ones stored)");
+    if (st == LS_OK && (!all_new || nknown))
         st = db_exec(R->c,
                      "UPDATE coverage_cells c SET tests = c.tests + u.tests,"
-                     " meeting_min = c.meeting_min + u.meeting,"
-                     " last_measured = greatest(c.last_measured, u.last),"
+                     " meeting_min = c.meeting_min + u.meeting_min,"
+                     " last_measured = greatest(c.last_measured, u.last_measured),"
                      " p10_download = e.p10, p50_download = e.p50"
                      " FROM ingest_cells16 u CROSS JOIN LATERAL (SELECT"
                      "  percentile_cont(0.1) WITHIN GROUP (ORDER BY m.download_mbps) AS p10,"
@@ -1782,12 +1903,11 @@ static ls_status cells(struct run *R, int all_new)
                      " WHERE c.res = 16 AND c.cell_x = u.cell_x"
                      " AND c.cell_y = u.cell_y AND c.carrier_code = u.carrier_code"
                      " AND c.technology = u.technology");
-    if (st == LS_OK)
+    if (st == LS_OK && !all_new)
         st = db_exec(R->c, "INSERT INTO coverage_cells (res, cell_x, cell_y, carrier_code,"
                            " technology, tests, meeting_min, p10_download, p50_download,"
                            " last_measured)"
-                           " SELECT 16, cell_x, cell_y, carrier_code, technology, tests, meeting,"
-                           " p10, p50, last FROM ingest_cells16 u WHERE NOT EXISTS (SELECT 1"
+                           " SELECT * FROM ingest_cells16 u WHERE NOT EXISTS (SELECT 1"
                            " FROM coverage_cells c WHERE c.res = 16 AND c.cell_x = u.cell_x"
                            " AND c.cell_y = u.cell_y AND c.carrier_code = u.carrier_code"
                            " AND c.technology = u.technology)");
