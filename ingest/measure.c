@@ -70,7 +70,8 @@ static const double bin_edges[NBINS] = {0,   1,   2,   3,   5,   7.5,  10,   15,
                                         250, 300, 400, 500, 750, 1000, 1500, 2500, 5000, 10000};
 
 struct cell {
-    uint64_t key; /* level, x, y, carrier, tech; 0 = empty slot */
+    uint64_t key; /* level, x, y, carrier, tech */
+    int known;    /* the database has this cell already */
     int tests, meeting;
     double last;
     int hist[NBINS];
@@ -1249,22 +1250,143 @@ static void build_coarse_sql(void)
     buf_free(&b);
 }
 
-/* Sends the coarse aggregates with COPY and adds them to the cells. */
-static ls_status send_coarse(struct run *R)
+/* A coarse cell's p-quantile read off its histogram: hist_pct() of
+ * 002_coverage.sql step by step, so that a cell stored with these figures
+ * reads the same as one the database derived. */
+static double hist_pct_c(const int *h, double p)
 {
-    ls_status st = db_exec(R->c, "CREATE TEMP TABLE ingest_coarse (res smallint, x int, y int,"
-                                 " carrier_code text, technology text, tests int, meeting int,"
-                                 " hist int[], last timestamptz) ON COMMIT DROP");
+    long long total = 0, cum = 0;
+    for (int i = 0; i < NBINS; i++)
+        total += h[i];
+    if (total == 0)
+        return NAN;
+    double target = p * (double)total;
+    for (int i = 0; i < NBINS; i++) {
+        if (h[i] > 0 && (double)(cum + h[i]) >= target) {
+            double hi = i + 1 < NBINS ? bin_edges[i + 1] : bin_edges[i] * 2;
+            double d = target - (double)cum;
+            return bin_edges[i] + (hi - bin_edges[i]) * (d > 0 ? d : 0) / h[i];
+        }
+        cum += h[i];
+    }
+    return bin_edges[NBINS - 1];
+}
+
+static struct cell *agg_find(struct cells *a, uint64_t key)
+{
+    if (!a->cap)
+        return NULL;
+    size_t j = mix(key) & (a->cap - 1);
+    while (a->slot[j] && a->cell[a->slot[j] - 1].key != key)
+        j = (j + 1) & (a->cap - 1);
+    return a->slot[j] ? &a->cell[a->slot[j] - 1] : NULL;
+}
+
+/* Marks the batch's coarse cells that exist already (one index probe each). */
+static ls_status coarse_known(struct run *R, size_t *nknown)
+{
+    *nknown = 0;
+    buf k, cs;
+    buf_init(&k, 0);
+    buf_init(&cs, 0);
+    ls_status st = buf_puts(&k, "{");
+    for (size_t i = 0; i < R->agg.n && st == LS_OK; i++)
+        st = buf_printf(&k, "%s%llu", i ? "," : "", (unsigned long long)R->agg.cell[i].key);
+    if (st == LS_OK)
+        st = buf_puts(&k, "}");
+    if (st == LS_OK)
+        st = buf_puts(&cs, "{");
+    for (int i = 0; i < R->ncarriers && st == LS_OK; i++)
+        st = buf_printf(&cs, "%s\"%s\"", i ? "," : "", R->carriers[i].code);
+    if (st == LS_OK)
+        st = buf_puts(&cs, "}");
+    PGresult *r = NULL;
+    if (st == LS_OK) {
+        const char *p[] = {k.data, cs.data};
+        st = db_query(R->c, "ingest: known coarse cells",
+                      "SELECT k FROM unnest($1::int8[]) k, LATERAL (SELECT 1 FROM coverage_cells c"
+                      " WHERE c.res = (k >> 43) AND c.cell_x = (k >> 27 & 65535)"
+                      " AND c.cell_y = (k >> 11 & 65535)"
+                      " AND c.carrier_code = ($2::text[])[(k >> 3 & 255) + 1]"
+                      " AND c.technology = (k & 7) || 'G' LIMIT 1) e",
+                      2, p, &r, NULL, 0);
+    }
+    buf_free(&k);
+    buf_free(&cs);
     if (st != LS_OK)
         return st;
-    PGresult *r = PQexec(R->c, "COPY ingest_coarse FROM STDIN");
+    for (int i = 0; i < PQntuples(r); i++) {
+        struct cell *c = agg_find(&R->agg, strtoull(PQgetvalue(r, i, 0), NULL, 10));
+        if (c && !c->known) {
+            c->known = 1;
+            (*nknown)++;
+        }
+    }
+    PQclear(r);
+    return LS_OK;
+}
+
+static ls_status send_coarse_rows(struct run *R, int pass);
+
+/* Stores the coarse aggregates: new cells with COPY, their p10/p50 from the
+ * histogram; cells that exist are added to (counts and histograms) through
+ * a temporary table. */
+static ls_status send_coarse(struct run *R)
+{
+    size_t nknown = 0;
+    struct clocks t0 = clocks_now(R->c);
+    ls_status st = coarse_known(R, &nknown);
+    log_debug("ingest: coarse cells: %zu of %zu exist", nknown, R->agg.n);
+    clocks_log(R->c, t0, "coarse cells: lookup");
+    for (int pass = 0; pass < 2 && st == LS_OK; pass++) {
+        if (pass == 1 && !nknown)
+            break;
+        if (pass == 1)
+            st = db_exec(R->c, "CREATE TEMP TABLE ingest_coarse (res smallint, x int, y int,"
+                               " carrier_code text, technology text, tests int, meeting int,"
+                               " hist int[], p10 real, p50 real, last timestamptz) ON COMMIT DROP");
+        if (st == LS_OK)
+            st = send_coarse_rows(R, pass);
+    }
+    if (st != LS_OK || !nknown)
+        return st;
+    buf b;
+    buf_init(&b, 0);
+    buf_puts(&b, "INSERT INTO coverage_cells AS c (res, cell_x, cell_y, carrier_code, technology,"
+                 " tests, meeting_min, hist, last_measured)"
+                 " SELECT res, x, y, carrier_code, technology, tests, meeting, hist, last"
+                 " FROM ingest_coarse"
+                 " ON CONFLICT (res, cell_x, cell_y, carrier_code, technology) DO UPDATE SET"
+                 " tests = c.tests + EXCLUDED.tests,"
+                 " meeting_min = c.meeting_min + EXCLUDED.meeting_min, hist = ARRAY[");
+    for (int k = 1; k <= NBINS; k++)
+        buf_printf(&b, "%sc.hist[%d] + EXCLUDED.hist[%d]", k > 1 ? ", " : "", k, k);
+    buf_puts(&b, "], last_measured = greatest(c.last_measured, EXCLUDED.last_measured)");
+    st = b.data ? db_exec(R->c, b.data) : LS_ENOMEM;
+    buf_free(&b);
+    return st;
+}
+
+/* COPYs the new coarse cells into coverage_cells (pass 0) or the known
+ * ones into ingest_coarse (pass 1). */
+static ls_status send_coarse_rows(struct run *R, int pass)
+{
+    ls_status st = LS_OK;
+    PGresult *r = PQexec(R->c, pass ? "COPY ingest_coarse FROM STDIN"
+                                    : "COPY coverage_cells (res, cell_x, cell_y, carrier_code,"
+                                      " technology, tests, meeting_min, hist, p10_download,"
+                                      " p50_download, last_measured) FROM STDIN");
     int ok = PQresultStatus(r) == PGRES_COPY_IN;
     PQclear(r);
-    if (!ok)
+    if (!ok) {
+        log_error("ingest: COPY of coarse cells did not start: %s", PQerrorMessage(R->c));
         return LS_EDB;
+    }
     R->copy.len = 0;
     for (size_t i = 0; i < R->agg.n && st == LS_OK; i++) {
         const struct cell *c = &R->agg.cell[i];
+        if (c->known != pass)
+            continue;
         char line[1024], *q = line;
         q = put_int(q, (long long)(c->key >> 43));
         *q++ = '\t';
@@ -1287,6 +1409,9 @@ static ls_status send_coarse(struct run *R)
             q = put_int(q, c->hist[k]);
         }
         q = put_str(q, "}\t");
+        /* real as text: nine significant digits give back the same float */
+        q += snprintf(q, 64, "%.9g\t%.9g\t", (double)(float)hist_pct_c(c->hist, 0.1),
+                      (double)(float)hist_pct_c(c->hist, 0.5));
         q = put_time(q, c->last);
         *q++ = '\n';
         if (buf_append(&R->copy, line, (size_t)(q - line)) != LS_OK)
@@ -1306,22 +1431,6 @@ static ls_status send_coarse(struct run *R)
     PQclear(r);
     while ((r = PQgetResult(R->c)))
         PQclear(r);
-    if (st != LS_OK)
-        return st;
-    buf b;
-    buf_init(&b, 0);
-    buf_puts(&b, "INSERT INTO coverage_cells AS c (res, cell_x, cell_y, carrier_code, technology,"
-                 " tests, meeting_min, hist, last_measured)"
-                 " SELECT res, x, y, carrier_code, technology, tests, meeting, hist, last"
-                 " FROM ingest_coarse"
-                 " ON CONFLICT (res, cell_x, cell_y, carrier_code, technology) DO UPDATE SET"
-                 " tests = c.tests + EXCLUDED.tests,"
-                 " meeting_min = c.meeting_min + EXCLUDED.meeting_min, hist = ARRAY[");
-    for (int k = 1; k <= NBINS; k++)
-        buf_printf(&b, "%sc.hist[%d] + EXCLUDED.hist[%d]", k > 1 ? ", " : "", k, k);
-    buf_puts(&b, "], last_measured = greatest(c.last_measured, EXCLUDED.last_measured)");
-    st = b.data ? db_exec(R->c, b.data) : LS_ENOMEM;
-    buf_free(&b);
     return st;
 }
 

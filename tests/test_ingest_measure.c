@@ -1235,6 +1235,13 @@ TEST(ingest_measure, cells_across_runs_and_batches)
     PGconn *c = t_sysdb();
     check_box(c, 16, 1e-3, "first file");
     check_box(c, 13, 25, "first file");
+    /* coarse cells stored new carry the p10/p50 the database derives from
+     * their histogram, to the bit */
+    const char *derived = "SELECT count(*) FROM coverage_cells WHERE res < 16"
+                          " AND (p10_download IS DISTINCT FROM hist_pct(hist, 0.1)"
+                          " OR p50_download IS DISTINCT FROM hist_pct(hist, 0.5))";
+    CHECK(sql_ll(c, "SELECT count(*) FROM coverage_cells WHERE res < 16") > 100);
+    CHECK_INT(sql_ll(c, "%s", derived), 0);
     long long cells16 = sql_ll(c, "SELECT count(*) FROM coverage_cells WHERE res = 16");
     snprintf(args, sizeof args, "'%s'", tmp("spread2.csv"));
     CHECK_INT(ingest(args, &s, NULL), 0);
@@ -1242,6 +1249,7 @@ TEST(ingest_measure, cells_across_runs_and_batches)
     CHECK_INT(s.duplicates, 0);
     check_box(c, 16, 1e-3, "second file");
     check_box(c, 13, 25, "second file");
+    CHECK_INT(sql_ll(c, "%s", derived), 0);
     /* the second file's sites are the first's: no new village cell */
     CHECK_INT(sql_ll(c, "SELECT count(*) FROM coverage_cells WHERE res = 16"), cells16);
     PQfinish(c);
