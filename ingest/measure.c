@@ -125,8 +125,10 @@ struct mrow {
 #ifndef RUN_ROWS
 #define RUN_ROWS 65536
 #endif
+struct skey;
 struct runbuf {
     struct mrow *rows;
+    struct skey *keys; /* the rows' order */
     int n;
 };
 
@@ -205,6 +207,8 @@ struct run {
     FILE *cellf;
     long long *run_end; /* records in the file after each run */
     int nruns, runcap;
+    struct crec *crecs; /* a run's level-16 parts being sorted */
+    double t_wait_main, t_sort, t_idle_sender;
 };
 
 static double wall(void)
@@ -915,15 +919,16 @@ static size_t encode_row(const struct run *R, const struct mrow *m, char *line)
     return (size_t)(q - line);
 }
 
-/* Sorts a run, keeps its level-16 parts and sends its rows (sender
- * thread; the connection is the sender's until the runs are done). */
-static ls_status send_run(struct run *R, const struct runbuf *b, struct skey *keys,
-                          struct crec *cr)
+/* Sorts a run and keeps its level-16 parts (the reader's thread: the
+ * sender's time goes to feeding the server, which is the slower side). */
+static ls_status prepare_run(struct run *R, struct runbuf *b)
 {
+    struct skey *keys = b->keys;
+    struct crec *cr = R->crecs;
     for (int i = 0; i < b->n; i++) {
         const struct mrow *m = &b->rows[i];
-        keys[i] = (struct skey){(uint64_t)m->month << 32 | m->cell, m->t_us,
-                                be_bytes(m->md), (uint32_t)i};
+        keys[i] = (struct skey){(uint64_t)m->month << 32 | m->cell, m->t_us, be_bytes(m->md),
+                                (uint32_t)i};
         cr[i] = (struct crec){(uint64_t)m->cell << 11 | (uint64_t)m->carrier << 3 |
                                   (uint64_t)(m->tech[0] - '0'),
                               m->t_us, m->down, m->flags & MR_MEETS ? 1 : 0};
@@ -934,21 +939,27 @@ static ls_status send_run(struct run *R, const struct runbuf *b, struct skey *ke
         int ncap = R->runcap ? R->runcap * 2 : 64;
         long long *ne = realloc(R->run_end, (size_t)ncap * sizeof(*ne));
         if (!ne) {
-            snprintf(R->serr, sizeof(R->serr), "out of memory");
+            snprintf(R->err, R->errlen, "out of memory");
             return LS_ENOMEM;
         }
         R->run_end = ne;
         R->runcap = ncap;
     }
     if (fwrite(cr, sizeof(*cr), (size_t)b->n, R->cellf) != (size_t)b->n) {
-        snprintf(R->serr, sizeof(R->serr), "a temporary file could not be written: %s",
-                 strerror(errno));
+        snprintf(R->err, R->errlen, "a temporary file could not be written: %s", strerror(errno));
         return LS_EIO;
     }
     R->run_end[R->nruns] = (R->nruns ? R->run_end[R->nruns - 1] : 0) + b->n;
     R->nruns++;
+    return LS_OK;
+}
+
+/* Sends a sorted run's rows (sender thread; the connection is the
+ * sender's until the runs are done). */
+static ls_status send_run(struct run *R, const struct runbuf *b)
+{
     for (int i = 0; i < b->n; i++) {
-        const struct mrow *m = &b->rows[keys[i].i];
+        const struct mrow *m = &b->rows[b->keys[i].i];
         char line[512];
         size_t len = encode_row(R, m, line);
         ls_status st = spool_row(R, m->month, line, len);
@@ -961,22 +972,18 @@ static ls_status send_run(struct run *R, const struct runbuf *b, struct skey *ke
 static void *sender_main(void *arg)
 {
     struct run *R = arg;
-    struct skey *keys = malloc(RUN_ROWS * sizeof(*keys));
-    struct crec *cr = malloc(RUN_ROWS * sizeof(*cr));
     pthread_mutex_lock(&R->mu);
-    if ((!keys || !cr) && R->send_st == LS_OK) {
-        snprintf(R->serr, sizeof(R->serr), "out of memory");
-        R->send_st = LS_ENOMEM;
-    }
     for (;;) {
+        double w0 = wall();
         while (!R->pending && !R->done)
             pthread_cond_wait(&R->cv, &R->mu);
+        R->t_idle_sender += wall() - w0;
         if (!R->pending)
             break;
         struct runbuf *b = R->pending;
         int ok = R->send_st == LS_OK;
         pthread_mutex_unlock(&R->mu);
-        ls_status st = ok ? send_run(R, b, keys, cr) : LS_OK;
+        ls_status st = ok ? send_run(R, b) : LS_OK;
         pthread_mutex_lock(&R->mu);
         if (st != LS_OK && R->send_st == LS_OK)
             R->send_st = st;
@@ -985,16 +992,17 @@ static void *sender_main(void *arg)
         pthread_cond_broadcast(&R->cv);
     }
     pthread_mutex_unlock(&R->mu);
-    free(keys);
-    free(cr);
     return NULL;
 }
 
 static ls_status runs_start(struct run *R)
 {
     for (int i = 0; i < 2; i++)
-        if (!(R->runs[i].rows = malloc(RUN_ROWS * sizeof(struct mrow))))
+        if (!(R->runs[i].rows = malloc(RUN_ROWS * sizeof(struct mrow))) ||
+            !(R->runs[i].keys = malloc(RUN_ROWS * sizeof(struct skey))))
             return LS_ENOMEM;
+    if (!(R->crecs = malloc(RUN_ROWS * sizeof(struct crec))))
+        return LS_ENOMEM;
     if (!(R->cellf = tmpfile())) {
         snprintf(R->err, R->errlen, "no room for a temporary file: %s", strerror(errno));
         return LS_EIO;
@@ -1018,9 +1026,16 @@ static ls_status submit_run(struct run *R)
     struct runbuf *b = &R->runs[R->cur];
     if (b->n == 0)
         return LS_OK;
+    double w0 = wall();
+    ls_status pst = prepare_run(R, b);
+    R->t_sort += wall() - w0;
+    if (pst != LS_OK)
+        return pst;
+    w0 = wall();
     pthread_mutex_lock(&R->mu);
     while (R->pending)
         pthread_cond_wait(&R->cv, &R->mu);
+    R->t_wait_main += wall() - w0;
     ls_status st = R->send_st;
     if (st == LS_OK) {
         R->pending = b;
@@ -1048,6 +1063,9 @@ static ls_status runs_finish(struct run *R)
     pthread_cond_destroy(&R->cv);
     pthread_mutex_destroy(&R->mu);
     R->sender_on = 0;
+    log_debug("ingest: runs %d; reader sorted them in %.3f s and waited %.3f s for the sender,"
+              " which waited %.3f s for rows",
+              R->nruns, R->t_sort, R->t_wait_main, R->t_idle_sender);
     if (R->send_st != LS_OK && !*R->err)
         snprintf(R->err, R->errlen, "%s", R->serr);
     return R->send_st;
@@ -1219,34 +1237,54 @@ static void progress(struct run *R, long long rows, int final)
 
 /* ---------------------------------------------------------- the merge */
 
-/* The coarse-cell upsert: the 32-bin histogram is built and added with
- * plain array expressions (no function call per cell). */
-static char coarse_sql[16384];
+/* The coarse-cell upsert from `source` (columns res, x, y, carrier_code,
+ * technology, tests, meeting, hist, last): counts and 32-bin histograms
+ * added with plain array expressions, p10/p50 read off the result with
+ * hist_pct() (coverage_cells has no row trigger: one would cost COPY its
+ * multi-row inserts). */
+static ls_status coarse_upsert(buf *b, const char *source)
+{
+    buf_puts(b, "INSERT INTO coverage_cells AS c (res, cell_x, cell_y, carrier_code, technology,"
+                " tests, meeting_min, hist, p10_download, p50_download, last_measured)"
+                " SELECT res, x, y, carrier_code, technology, tests, meeting, hist,"
+                " hist_pct(hist, 0.1), hist_pct(hist, 0.5), last FROM (");
+    buf_puts(b, source);
+    buf_puts(b, ") s ON CONFLICT (res, cell_x, cell_y, carrier_code, technology) DO UPDATE SET"
+                " tests = c.tests + EXCLUDED.tests,"
+                " meeting_min = c.meeting_min + EXCLUDED.meeting_min,"
+                " last_measured = greatest(c.last_measured, EXCLUDED.last_measured)");
+    static const char *const cols[] = {"hist", "p10_download", "p50_download"};
+    for (int f = 0; f < 3; f++) {
+        buf_printf(b, ", %s = %sARRAY[", cols[f], f ? "hist_pct(" : "");
+        for (int k = 1; k <= NBINS; k++)
+            buf_printf(b, "%sc.hist[%d] + EXCLUDED.hist[%d]", k > 1 ? ", " : "", k, k);
+        buf_puts(b, f == 0 ? "]" : f == 1 ? "], 0.1)" : "], 0.5)");
+    }
+    return b->data ? LS_OK : LS_ENOMEM;
+}
+
+/* The coarse-cell upsert of one level from the rows a batch stored ($1
+ * level, $2 shift from level 16, %s the rows). */
+static char coarse_sql[32768];
 static pthread_once_t coarse_once = PTHREAD_ONCE_INIT;
 
 static void build_coarse_sql(void)
 {
-    buf b;
+    buf src, b;
+    buf_init(&src, 0);
     buf_init(&b, sizeof(coarse_sql) - 1);
-    buf_puts(&b, "INSERT INTO coverage_cells AS c (res, cell_x, cell_y, carrier_code, technology,"
-                 " tests, meeting_min, hist, last_measured)"
-                 " SELECT $1::smallint, x, y, carrier_code, technology, count(*),"
-                 " count(*) FILTER (WHERE meets_min), ARRAY[");
-    for (int k = 0; k < 32; k++)
-        buf_printf(&b, "%scount(*) FILTER (WHERE bin = %d)", k ? ", " : "", k);
-    buf_puts(&b, "]::int[], max(measured_at)"
-                 " FROM (SELECT ((cell16 >> 16) >> $2::int)::int AS x,"
-                 " ((cell16 & 65535) >> $2::int)::int AS y, carrier_code, technology, meets_min,"
-                 " measured_at, hist_bin(download_mbps) AS bin FROM %s) s"
-                 " GROUP BY x, y, carrier_code, technology"
-                 " ON CONFLICT (res, cell_x, cell_y, carrier_code, technology) DO UPDATE SET"
-                 " tests = c.tests + EXCLUDED.tests,"
-                 " meeting_min = c.meeting_min + EXCLUDED.meeting_min, hist = ARRAY[");
-    for (int k = 1; k <= 32; k++)
-        buf_printf(&b, "%sc.hist[%d] + EXCLUDED.hist[%d]", k > 1 ? ", " : "", k, k);
-    buf_puts(&b, "], last_measured = greatest(c.last_measured, EXCLUDED.last_measured)");
-    if (b.data)
+    buf_puts(&src, "SELECT $1::smallint AS res, x, y, carrier_code, technology, count(*) AS tests,"
+                   " count(*) FILTER (WHERE meets_min) AS meeting, ARRAY[");
+    for (int k = 0; k < NBINS; k++)
+        buf_printf(&src, "%scount(*) FILTER (WHERE bin = %d)", k ? ", " : "", k);
+    buf_puts(&src, "]::int[] AS hist, max(measured_at) AS last"
+                   " FROM (SELECT ((cell16 >> 16) >> $2::int)::int AS x,"
+                   " ((cell16 & 65535) >> $2::int)::int AS y, carrier_code, technology, meets_min,"
+                   " measured_at, hist_bin(download_mbps) AS bin FROM %s) r"
+                   " GROUP BY x, y, carrier_code, technology");
+    if (src.data && coarse_upsert(&b, src.data) == LS_OK)
         memcpy(coarse_sql, b.data, b.len + 1);
+    buf_free(&src);
     buf_free(&b);
 }
 
@@ -1352,17 +1390,10 @@ static ls_status send_coarse(struct run *R)
         return st;
     buf b;
     buf_init(&b, 0);
-    buf_puts(&b, "INSERT INTO coverage_cells AS c (res, cell_x, cell_y, carrier_code, technology,"
-                 " tests, meeting_min, hist, last_measured)"
-                 " SELECT res, x, y, carrier_code, technology, tests, meeting, hist, last"
-                 " FROM ingest_coarse"
-                 " ON CONFLICT (res, cell_x, cell_y, carrier_code, technology) DO UPDATE SET"
-                 " tests = c.tests + EXCLUDED.tests,"
-                 " meeting_min = c.meeting_min + EXCLUDED.meeting_min, hist = ARRAY[");
-    for (int k = 1; k <= NBINS; k++)
-        buf_printf(&b, "%sc.hist[%d] + EXCLUDED.hist[%d]", k > 1 ? ", " : "", k, k);
-    buf_puts(&b, "], last_measured = greatest(c.last_measured, EXCLUDED.last_measured)");
-    st = b.data ? db_exec(R->c, b.data) : LS_ENOMEM;
+    st = coarse_upsert(&b, "SELECT res, x, y, carrier_code, technology, tests, meeting, hist, last"
+                           " FROM ingest_coarse");
+    if (st == LS_OK)
+        st = db_exec(R->c, b.data);
     buf_free(&b);
     return st;
 }
@@ -1971,8 +2002,12 @@ static ls_status cells(struct run *R, int all_new)
      * half of an INSERT ... SELECT with its anti-join. */
     uint64_t *known = NULL;
     size_t nknown = 0;
-    if (st == LS_OK && all_new)
+    if (st == LS_OK && all_new) {
+        struct clocks tk = clocks_now(R->c);
         st = cells16_known(R, &known, &nknown);
+        log_debug("ingest: level-16 cells around the batch that exist: %zu", nknown);
+        clocks_log(R->c, tk, "cells level 16: lookup");
+    }
     if (st == LS_OK && all_new)
         st = cells16_send(R, "coverage_cells", known, nknown, 0);
     if (st == LS_OK && (!all_new || nknown))
@@ -2281,8 +2316,11 @@ out:
     }
     free(R.agg.slot);
     free(R.agg.cell);
-    for (int i = 0; i < 2; i++)
+    for (int i = 0; i < 2; i++) {
         free(R.runs[i].rows);
+        free(R.runs[i].keys);
+    }
+    free(R.crecs);
     if (R.cellf)
         fclose(R.cellf);
     free(R.run_end);

@@ -7,7 +7,7 @@
 -- very definitions ingest uses (ingest/measure.c): cell16_of() for the
 -- level-16 cell of a test, exact percentile_cont p10/p50 for level 16, and
 -- for levels 13/10/7 the 32-bin histogram of hist_bin() summed per cell,
--- whose p10/p50 the coverage_cells_derive trigger reads off it.
+-- whose p10/p50 hist_pct() reads off it.
 --
 -- psql -v n=10000000 -v points=100000 -v sites=12000 -f tiles-data.sql
 \set ON_ERROR_STOP on
@@ -82,16 +82,19 @@ SELECT x, y, carrier_code, technology, count(*) AS tests,
                hist_bin(download_mbps) AS bin FROM measurements) s
  GROUP BY x, y, carrier_code, technology;
 INSERT INTO coverage_cells (res, cell_x, cell_y, carrier_code, technology, tests, meeting_min,
-                            hist, last_measured)
-SELECT 13, x, y, carrier_code, technology, tests, meeting, hist, last FROM c13;
+                            hist, p10_download, p50_download, last_measured)
+SELECT 13, x, y, carrier_code, technology, tests, meeting, hist, hist_pct(hist, 0.1),
+       hist_pct(hist, 0.5), last FROM c13;
 
 \echo cells, levels 10 and 7 (histograms added up) ...
 INSERT INTO coverage_cells (res, cell_x, cell_y, carrier_code, technology, tests, meeting_min,
-                            hist, last_measured)
-SELECT k.res, x >> k.shift, y >> k.shift, carrier_code, technology, sum(tests), sum(meeting),
-       :hist_sum, max(last)
-  FROM c13, (VALUES (10, 3), (7, 6)) k(res, shift)
- GROUP BY k.res, x >> k.shift, y >> k.shift, carrier_code, technology;
+                            hist, p10_download, p50_download, last_measured)
+SELECT res, x, y, carrier_code, technology, tests, meeting, hist, hist_pct(hist, 0.1),
+       hist_pct(hist, 0.5), last
+  FROM (SELECT k.res, x >> k.shift AS x, y >> k.shift AS y, carrier_code, technology,
+               sum(tests) AS tests, sum(meeting) AS meeting, :hist_sum AS hist, max(last) AS last
+          FROM c13, (VALUES (10, 3), (7, 6)) k(res, shift)
+         GROUP BY k.res, x >> k.shift, y >> k.shift, carrier_code, technology) s;
 
 \echo dead-zone points ...
 -- Spread over the provinces, three times as many in the mountains; every
