@@ -1,12 +1,17 @@
 /*
  * measure.c — the measurement ingest pipeline; see measure.h.
  *
- * Rows are read in chunks: each row's values are parsed and checked at
- * once, the chunk's coordinates go through PROJ together, and the chunk is
- * written out — accepted rows as COPY text to the server, rejected rows to
- * the reject file.  Memory is bounded by the chunk, not the file.  PostgreSQL
- * parses the COPY stream in its own process while we read the next chunk, so
- * reading and loading overlap on two cores.
+ * The reader (the caller's thread) takes rows from GDAL in chunks: each
+ * row's values are parsed and checked at once, the chunk's coordinates go
+ * through PROJ together, rejected rows go to the reject file and accepted
+ * ones into a run.  A full run (65,536 rows) is sorted by the primary key
+ * and handed to the sender thread, which COPYs it (binary) into the month's
+ * partition while the reader fills the other run: reading, sending and the
+ * server's inserts overlap on two cores, and the key's btree takes each run
+ * in order.  Each run's level-16 parts go sorted to a temporary file; at the
+ * end they are merged into the village-level cells, and the coarse cells
+ * come from aggregates kept while reading.  Memory is bounded by two runs
+ * and a block per run at the merge, not by the file.
  */
 #include "measure.h"
 

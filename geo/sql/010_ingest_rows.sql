@@ -1,9 +1,10 @@
 -- 010_ingest_rows.sql — cheaper rows for measurement ingest.
 --
 -- Measured on a 1 M-row batch COPYed into a partition (BENCHMARKS.md,
--- "Ingest: where the server's time goes"):
+-- measurement ingest, "what the server's share is made of"):
 --  * `id` was a surrogate nobody reads (the primary key is the test's own
---    key); its nextval() per row cost 0.5-0.9 s of the 1.1 s heap insert.
+--    key); its nextval() per row cost 0.5-0.9 s on top of the 1.1 s heap
+--    insert.
 --  * the btree on batch_id cost 0.5-0.9 s per million rows.  A batch's rows
 --    are appended together, so a BRIN index finds them (the carrier check,
 --    verification and the duplicate path read a batch back) at ~0.05 s.
