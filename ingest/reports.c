@@ -93,22 +93,16 @@ static double wall(void)
 static void reject(struct rrow *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void reject(struct rrow *r, const char *fmt, ...)
 {
-    if (r->reason)
-        return; /* the first reason is the one reported */
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(r->why, sizeof(r->why), fmt, ap);
+    ingest_reject_v(&r->reason, r->why, sizeof(r->why), fmt, ap);
     va_end(ap);
-    r->reason = r->why;
 }
 
 /* The value of field f in this row, or NULL when absent or blank. */
 static const char *val(const struct rrun *R, const char *const *v, ingest_field f)
 {
-    int col = R->m.col[f];
-    if (col < 0 || ingest_value_blank(v[col]))
-        return NULL;
-    return v[col];
+    return ingest_field_value(&R->m, v, f);
 }
 
 static size_t utf8_chars(const char *s, size_t n)
@@ -229,28 +223,11 @@ static void parse_row(struct rrun *R, const char *const *v, double gx, double gy
     r->people = r->households = -1;
 
     /* position */
-    if (R->use_geometry) {
-        r->has_xy = hp;
-        r->x = gx;
-        r->y = gy;
-        if (!hp)
-            reject(r, "no position (the feature has no point geometry)");
-    } else {
-        ingest_field fx = R->m.col[IF_LON] >= 0 ? IF_LON : IF_X;
-        ingest_field fy = R->m.col[IF_LAT] >= 0 ? IF_LAT : IF_Y;
-        const char *sx = val(R, v, fx), *sy = val(R, v, fy);
-        if (!sx || !sy)
-            reject(r, "missing position (%s, %s)", ingest_field_name(fy), ingest_field_name(fx));
-        else if (ingest_parse_number(sx, &r->x) != LS_OK || ingest_parse_number(sy, &r->y) != LS_OK)
-            reject(r, "position '%.30s', '%.30s' is not a pair of numbers", sy, sx);
-        else
-            r->has_xy = 1;
-    }
-    if (R->s->swapped_xy) {
-        double t = r->x;
-        r->x = r->y;
-        r->y = t;
-    }
+    char why[160];
+    r->has_xy = ingest_row_position(&R->m, R->use_geometry, R->s->swapped_xy, v, gx, gy, hp, &r->x,
+                                    &r->y, why, sizeof(why));
+    if (!r->has_xy)
+        reject(r, "%s", why);
 
     /* technology: one per row, required */
     const char *tech = val(R, v, IF_TECH);

@@ -52,6 +52,53 @@ int ingest_value_blank(const char *s)
            strcasecmp(s, "na") == 0 || strcasecmp(s, "null") == 0 || strcasecmp(s, "none") == 0;
 }
 
+const char *ingest_field_value(const ingest_mapping *m, const char *const *v, ingest_field f)
+{
+    int col = m->col[f];
+    if (col < 0 || ingest_value_blank(v[col]))
+        return NULL;
+    return v[col];
+}
+
+void ingest_reject_v(const char **reason, char *why, size_t len, const char *fmt, va_list ap)
+{
+    if (*reason)
+        return; /* the first reason is the one reported */
+    vsnprintf(why, len, fmt, ap);
+    *reason = why;
+}
+
+int ingest_row_position(const ingest_mapping *m, int use_geometry, int swapped,
+                        const char *const *v, double gx, double gy, int hp, double *x, double *y,
+                        char *why, size_t len)
+{
+    int ok = 0;
+    *x = gx;
+    *y = gy;
+    if (use_geometry) {
+        ok = hp;
+        if (!hp)
+            snprintf(why, len, "no position (the feature has no point geometry)");
+    } else {
+        ingest_field fx = m->col[IF_LON] >= 0 ? IF_LON : IF_X;
+        ingest_field fy = m->col[IF_LAT] >= 0 ? IF_LAT : IF_Y;
+        const char *sx = ingest_field_value(m, v, fx), *sy = ingest_field_value(m, v, fy);
+        if (!sx || !sy)
+            snprintf(why, len, "missing position (%s, %s)", ingest_field_name(fy),
+                     ingest_field_name(fx));
+        else if (ingest_parse_number(sx, x) != LS_OK || ingest_parse_number(sy, y) != LS_OK)
+            snprintf(why, len, "position '%.30s', '%.30s' is not a pair of numbers", sy, sx);
+        else
+            ok = 1;
+    }
+    if (swapped) {
+        double t = *x;
+        *x = *y;
+        *y = t;
+    }
+    return ok;
+}
+
 ls_status ingest_source_mapping(ingest_reader *rd, ingest_kind kind, const char *const *maps,
                                 int nmaps, ingest_mapping *m, char *err, size_t errlen)
 {

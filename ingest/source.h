@@ -9,6 +9,7 @@
 #define LS_INGEST_SOURCE_H
 
 #include <libpq-fe.h>
+#include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
 
@@ -26,6 +27,22 @@ ls_status ingest_source_carriers(PGconn *c, ingest_carrier *list, int max, int *
 /* 1 when a cell holds nothing: empty, spaces, "-", "n/a", "na", "null",
  * "none" (any case). */
 int ingest_value_blank(const char *s);
+
+/* Field f's text in row v under mapping m, or NULL when the column is
+ * absent or the cell blank. */
+const char *ingest_field_value(const ingest_mapping *m, const char *const *v, ingest_field f);
+
+/* A row's first reason to be rejected: formats it into why and points
+ * *reason at it, unless the row has a reason already. */
+void ingest_reject_v(const char **reason, char *why, size_t len, const char *fmt, va_list ap);
+
+/* A row's position as read (before any CRS transform): from the feature's
+ * geometry (gx, gy; hp when it has one) or the mapped coordinate columns,
+ * exchanged when the file gives northing as X.  1 when the row has one,
+ * else 0 and why says what is wrong. */
+int ingest_row_position(const ingest_mapping *m, int use_geometry, int swapped,
+                        const char *const *v, double gx, double gy, int hp, double *x, double *y,
+                        char *why, size_t len);
 
 /* Guesses the mapping from the reader's column names for `kind`, leaving
  * out columns that are empty in the first rows (LIBKML adds an empty
