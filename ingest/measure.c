@@ -1656,6 +1656,27 @@ static int cursor_fill(int fd, struct cursor *c)
     return 1;
 }
 
+/* Restores the merge's heap (runs ordered by their current record) below
+ * position p. */
+static void sift_down(const struct cursor *cur, int *heap, int nh, int p)
+{
+#define REC(h) (&cur[heap[h]].buf[cur[heap[h]].i])
+    for (;;) {
+        int l = 2 * p + 1, m = p;
+        if (l < nh && crec_cmp(REC(l), REC(m)) < 0)
+            m = l;
+        if (l + 1 < nh && crec_cmp(REC(l + 1), REC(m)) < 0)
+            m = l + 1;
+        if (m == p)
+            return;
+        int t = heap[p];
+        heap[p] = heap[m];
+        heap[m] = t;
+        p = m;
+    }
+#undef REC
+}
+
 /* Merges the runs' sorted level-16 parts into one row per cell, carrier and
  * technology, and COPYs into `table` the cells that are in `known` (sorted
  * keys) when want_known, else those that are not.  Memory: a block per run
@@ -1684,21 +1705,8 @@ static ls_status cells16_send(struct run *R, const char *table, const uint64_t *
             heap[nh++] = r;
     }
 #define HEAD(h) (&cur[heap[h]].buf[cur[heap[h]].i])
-    /* heapify */
-    for (int k = nh / 2 - 1; k >= 0 && st == LS_OK; k--)
-        for (int p = k;;) {
-            int l = 2 * p + 1, m = p;
-            if (l < nh && crec_cmp(HEAD(l), HEAD(m)) < 0)
-                m = l;
-            if (l + 1 < nh && crec_cmp(HEAD(l + 1), HEAD(m)) < 0)
-                m = l + 1;
-            if (m == p)
-                break;
-            int t = heap[p];
-            heap[p] = heap[m];
-            heap[m] = t;
-            p = m;
-        }
+    for (int k = nh / 2 - 1; k >= 0 && st == LS_OK; k--) /* heapify */
+        sift_down(cur, heap, nh, k);
     PGresult *res = NULL;
     if (st == LS_OK) {
         char sql[256];
@@ -1780,19 +1788,7 @@ static ls_status cells16_send(struct run *R, const char *table, const uint64_t *
             if (f == 0)
                 heap[0] = heap[--nh];
         }
-        for (int p = 0;;) {
-            int l = 2 * p + 1, m = p;
-            if (l < nh && crec_cmp(HEAD(l), HEAD(m)) < 0)
-                m = l;
-            if (l + 1 < nh && crec_cmp(HEAD(l + 1), HEAD(m)) < 0)
-                m = l + 1;
-            if (m == p)
-                break;
-            int t = heap[p];
-            heap[p] = heap[m];
-            heap[m] = t;
-            p = m;
-        }
+        sift_down(cur, heap, nh, 0);
     }
 #undef HEAD
     if (copying) {
