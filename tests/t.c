@@ -1154,6 +1154,49 @@ char *t_sqlf(PGconn *c, const char *fmt, ...)
     return c ? t_sql(c, q) : NULL;
 }
 
+static char *sys_value(const char *fmt, va_list ap)
+{
+    char q[8192];
+    vsnprintf(q, sizeof q, fmt, ap);
+    PGconn *c = t_sysdb();
+    char *s = c ? t_sql(c, q) : NULL;
+    PQfinish(c);
+    return s;
+}
+
+long long t_sys_ll(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    char *s = sys_value(fmt, ap);
+    va_end(ap);
+    long long v = s && *s ? strtoll(s, NULL, 10) : LLONG_MIN;
+    free(s);
+    return v;
+}
+
+char *t_sys_str(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    char *s = sys_value(fmt, ap);
+    va_end(ap);
+    return s;
+}
+
+const char *t_tmp(const char *fmt, ...)
+{
+    static char bufs[8][512];
+    static int next;
+    char *b = bufs[next++ % 8];
+    int n = snprintf(b, sizeof bufs[0], "%s/", t_tmpdir());
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(b + n, sizeof bufs[0] - (size_t)n, fmt, ap);
+    va_end(ap);
+    return b;
+}
+
 int t_is_problem(const t_resp *r, long status)
 {
     if (r->status != status || !r->content_type ||

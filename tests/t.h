@@ -77,6 +77,19 @@ PGconn *t_sysdb(void);
 /* t_sql with a printf-formatted statement (at most 8 KiB); NULL for c NULL. */
 char *t_sqlf(PGconn *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+/* One value from a printf-formatted statement run as 'system' on a
+ * connection of its own: a number (LLONG_MIN when no row or NULL), or a
+ * malloc'd string (NULL when none). */
+long long t_sys_ll(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+char *t_sys_str(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+#define CHECK_SYS_STR(want, ...)                                                                   \
+    do {                                                                                           \
+        char *got_ = t_sys_str(__VA_ARGS__);                                                       \
+        CHECK_STR(got_, want);                                                                     \
+        free(got_);                                                                                \
+    } while (0)
+
 /* Path of the lomsong binary under test (beside the test binary). */
 const char *t_bin(void);
 
@@ -94,6 +107,10 @@ const char *t_shared(const char *name);
 
 /* A scratch directory for this run's files (created on first use). */
 const char *t_tmpdir(void);
+
+/* A path in t_tmpdir(), printf-formatted, in one of 8 rotating static
+ * buffers (so a call's result lives for the next 7 calls). */
+const char *t_tmp(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* The name of the cluster make test runs on (tools/db.sh NAME): "test", or
  * the TEST_CLUSTER given to make. */

@@ -200,25 +200,9 @@ static const row table[] = {
 
 /* -------------------------------------------------------------- helpers */
 
-static long long sql_ll(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static long long sql_ll(const char *fmt, ...)
-{
-    char q[8192];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(q, sizeof q, fmt, ap);
-    va_end(ap);
-    PGconn *c = t_sysdb();
-    char *s = c ? t_sql(c, q) : NULL;
-    long long v = s ? strtoll(s, NULL, 10) : LLONG_MIN;
-    free(s);
-    PQfinish(c);
-    return v;
-}
-
 static long long account_of(const char *token)
 {
-    return sql_ll("SELECT account_id FROM api_tokens WHERE token_hash ="
+    return t_sys_ll("SELECT account_id FROM api_tokens WHERE token_hash ="
                   " sha256(convert_to('%s', 'UTF8'))",
                   token);
 }
@@ -401,10 +385,10 @@ TEST(api_authz, setup)
 
     /* the places are where the matrix says they are */
     for (int d = 0; d < 2; d++) {
-        CHECK_INT(sql_ll("SELECT unit_at(ST_SetSRID(ST_MakePoint(%.6f, %.6f), 4326))::int",
+        CHECK_INT(t_sys_ll("SELECT unit_at(ST_SetSRID(ST_MakePoint(%.6f, %.6f), 4326))::int",
                          lon_of[d], lat_of[d]),
                   atoi(prov_of[d]));
-        CHECK_INT(sql_ll("SELECT unit_at(ST_SetSRID(ST_MakePoint(%.6f, %.6f), 4326))::int",
+        CHECK_INT(t_sys_ll("SELECT unit_at(ST_SetSRID(ST_MakePoint(%.6f, %.6f), 4326))::int",
                          lon_of[d], lat_of[d] - 0.06),
                   atoi(prov_of[d]));
         make_fixture(d, &fx[d]);

@@ -33,20 +33,6 @@ static char *tok_l15, *tok_l15b, *tok_c02683, *tok_min, *tok_car;
 
 /* -------------------------------------------------------------- helpers */
 
-static const char *tmp(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static const char *tmp(const char *fmt, ...)
-{
-    static char bufs[8][512];
-    static int next;
-    char *b = bufs[next++ % 8];
-    int n = snprintf(b, sizeof bufs[0], "%s/", t_tmpdir());
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(b + n, sizeof bufs[0] - (size_t)n, fmt, ap);
-    va_end(ap);
-    return b;
-}
-
 static int write_file(const char *path, const char *text)
 {
     FILE *f = fopen(path, "wb");
@@ -112,44 +98,7 @@ static int sh(const char *fmt, ...)
     return rc;
 }
 
-static long long sql_ll(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static long long sql_ll(const char *fmt, ...)
-{
-    char q[8192];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(q, sizeof q, fmt, ap);
-    va_end(ap);
-    PGconn *c = t_sysdb();
-    char *s = c ? t_sql(c, q) : NULL;
-    long long v = s && *s ? strtoll(s, NULL, 10) : LLONG_MIN;
-    free(s);
-    PQfinish(c);
-    return v;
-}
-
 /* One text value from SQL (as 'system'), malloc'd; NULL when none. */
-static char *sql_str(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static char *sql_str(const char *fmt, ...)
-{
-    char q[8192];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(q, sizeof q, fmt, ap);
-    va_end(ap);
-    PGconn *c = t_sysdb();
-    char *s = c ? t_sql(c, q) : NULL;
-    PQfinish(c);
-    return s;
-}
-
-#define CHECK_SQL_STR(want, ...)                                                                   \
-    do {                                                                                           \
-        char *got_ = sql_str(__VA_ARGS__);                                                         \
-        CHECK_STR(got_, want);                                                                     \
-        free(got_);                                                                                \
-    } while (0)
-
 /* Reports, points and events in the whole database. */
 typedef struct {
     long long reports, points, events, batches;
@@ -157,9 +106,9 @@ typedef struct {
 
 static totals db_totals(void)
 {
-    totals t = {sql_ll("SELECT count(*) FROM reports"), sql_ll("SELECT count(*) FROM dz_points"),
-                sql_ll("SELECT count(*) FROM events"),
-                sql_ll("SELECT count(*) FROM ingest_batches")};
+    totals t = {t_sys_ll("SELECT count(*) FROM reports"), t_sys_ll("SELECT count(*) FROM dz_points"),
+                t_sys_ll("SELECT count(*) FROM events"),
+                t_sys_ll("SELECT count(*) FROM ingest_batches")};
     return t;
 }
 
@@ -298,7 +247,7 @@ static char *detail_of(const t_resp *r)
 /* Province of a place, as the server decides it. */
 static int province_at(double lat, double lon)
 {
-    return (int)sql_ll("SELECT unit_at(ST_SetSRID(ST_MakePoint(%.7f, %.7f), 4326))::int", lon, lat);
+    return (int)t_sys_ll("SELECT unit_at(ST_SetSRID(ST_MakePoint(%.7f, %.7f), 4326))::int", lon, lat);
 }
 
 /* ---------------------------------------------------------------- setup */
@@ -313,7 +262,7 @@ TEST(api_import, setup)
     CHECK(tok_l15 && tok_l15b && tok_c02683 && tok_min && tok_car);
     CHECK(t_server_start("") != NULL);
     /* every test's area is in Lào Cai */
-    CHECK_INT(sql_ll("SELECT count(*) FROM generate_series(21.70, 21.90, 0.02) lat,"
+    CHECK_INT(t_sys_ll("SELECT count(*) FROM generate_series(21.70, 21.90, 0.02) lat,"
                      " generate_series(104.50, 104.85, 0.05) lon"
                      " WHERE unit_at(ST_SetSRID(ST_MakePoint(lon, lat), 4326)) <> '15'"),
               0);
@@ -340,11 +289,11 @@ static const char vn_csv[] =
 
 TEST(api_import, csv_with_vietnamese_headers)
 {
-    write_file(tmp("vn.csv"), vn_csv);
+    write_file(t_tmp("vn.csv"), vn_csv);
     totals before = db_totals();
     summary s;
     t_resp r;
-    if (UPLOAD(tok_l15, tmp("vn.csv"), "?format=csv&name=bao-cao-thang-9.csv", &s, &r) != 0)
+    if (UPLOAD(tok_l15, t_tmp("vn.csv"), "?format=csv&name=bao-cao-thang-9.csv", &s, &r) != 0)
         return;
     t_resp_free(&r);
     g_batch1 = s.batch;
@@ -379,14 +328,14 @@ TEST(api_import, csv_with_vietnamese_headers)
     free(rej);
 
     /* what was filed, row by row */
-    CHECK_SQL_STR("1|4G|{viettel,vinaphone}|no_signal|Thôn Khe Dứa|25|88|02680|"
+    CHECK_SYS_STR("1|4G|{viettel,vinaphone}|no_signal|Thôn Khe Dứa|25|88|02680|"
                   "Phải lên đồi mới gọi được|file|t",
                   "SELECT string_agg(concat_ws('|', source_row, technology, carriers, symptom,"
                   " place, households, people_affected, commune_code, note, source,"
                   " client_ref LIKE 'file:%%'), ';' ORDER BY source_row) FROM reports"
                   " WHERE source_batch = %lld AND source_row = 1",
                   s.batch);
-    CHECK_SQL_STR("2|4G|{viettel}|weak_signal|Thôn Khe Dứa 2|10|35;"
+    CHECK_SYS_STR("2|4G|{viettel}|weak_signal|Thôn Khe Dứa 2|10|35;"
                   "3|3G|{mobifone}|slow_data|Thôn Khe Dứa;"
                   "8|4G|{mobifone,viettel}|no_signal|Bản Cuối|4|14|02683",
                   "SELECT string_agg(concat_ws('|', source_row, technology, carriers, symptom,"
@@ -394,28 +343,28 @@ TEST(api_import, csv_with_vietnamese_headers)
                   " FROM reports WHERE source_batch = %lld AND source_row > 1",
                   s.batch);
     /* rows 1 and 2 are one point; its counts are the sum of both */
-    CHECK_INT(sql_ll("SELECT count(DISTINCT point_id) FROM reports WHERE source_batch = %lld"
+    CHECK_INT(t_sys_ll("SELECT count(DISTINCT point_id) FROM reports WHERE source_batch = %lld"
                      " AND source_row IN (1, 2)",
                      s.batch),
               1);
-    CHECK_SQL_STR("2|123|4G|reported",
+    CHECK_SYS_STR("2|123|4G|reported",
                   "SELECT concat_ws('|', p.report_count, p.people_affected, p.technology,"
                   " p.status) FROM dz_points p JOIN reports r ON r.point_id = p.id"
                   " WHERE r.source_batch = %lld AND r.source_row = 1",
                   s.batch);
     /* each report wrote its point's event, naming the batch and the row */
-    CHECK_SQL_STR("1:new dead zone;2:joined the point;3:new dead zone;8:new dead zone",
+    CHECK_SYS_STR("1:new dead zone;2:joined the point;3:new dead zone;8:new dead zone",
                   "SELECT string_agg((e.data->>'row') || ':' || e.note, ';' ORDER BY"
                   " (e.data->>'row')::int) FROM events e WHERE e.kind = 'report'"
                   " AND (e.data->>'batch')::bigint = %lld",
                   s.batch);
-    CHECK_INT(sql_ll("SELECT count(*) FROM events e JOIN reports r ON r.id ="
+    CHECK_INT(t_sys_ll("SELECT count(*) FROM events e JOIN reports r ON r.id ="
                      " (e.data->>'report_id')::bigint WHERE (e.data->>'batch')::bigint = %lld"
                      " AND r.point_id = e.point_id AND e.actor_role = 'locality'",
                      s.batch),
               4);
     /* the batch is the account's, with the summary and the file's name */
-    CHECK_SQL_STR("reports|committed|bao-cao-thang-9.csv|4|15",
+    CHECK_SYS_STR("reports|committed|bao-cao-thang-9.csv|4|15",
                   "SELECT concat_ws('|', kind, status, source_name, summary->>'reports',"
                   " province_code) FROM ingest_batches WHERE id = %lld",
                   s.batch);
@@ -432,7 +381,7 @@ TEST(api_import, same_file_twice_adds_nothing)
 {
     totals before = db_totals();
     summary s;
-    if (UPLOAD(tok_l15, tmp("vn.csv"), "?format=csv", &s, NULL) != 0)
+    if (UPLOAD(tok_l15, t_tmp("vn.csv"), "?format=csv", &s, NULL) != 0)
         return;
     CHECK_SUMMARY(s, 9, 5, 4, 5, 0, 0, 0);
     totals after = db_totals();
@@ -441,7 +390,7 @@ TEST(api_import, same_file_twice_adds_nothing)
     CHECK_INT(after.events, before.events);
     CHECK_INT(after.batches, before.batches + 1); /* the batch itself is recorded */
     CHECK(s.batch > g_batch1);
-    CHECK_INT(sql_ll("SELECT count(*) FROM reports WHERE source_batch = %lld", s.batch), 0);
+    CHECK_INT(t_sys_ll("SELECT count(*) FROM reports WHERE source_batch = %lld", s.batch), 0);
 }
 
 /* ---------------------------------------------------- the 300 m rule */
@@ -479,14 +428,14 @@ TEST(api_import, rows_within_300m_join_one_point)
              "G,%.7f,%.7f,4G,64\n", /* 100 m from the POSTed report: joins it */
              lat, lon, lat, lon + 200 * m_lon, lat, lon - 290 * m_lon, lat, lon + 700 * m_lon, lat,
              lon, lat + 310 * m_lat, lon, lat + 0.01 + 100 * m_lat, lon);
-    write_file(tmp("join.csv"), csv);
+    write_file(t_tmp("join.csv"), csv);
     summary s;
-    if (UPLOAD(tok_l15, tmp("join.csv"), "?format=csv", &s, NULL) != 0)
+    if (UPLOAD(tok_l15, t_tmp("join.csv"), "?format=csv", &s, NULL) != 0)
         return;
     CHECK_SUMMARY(s, 7, 7, 0, 0, 7, 4, 3);
     CHECK_STR(s.reject_file, "");
     /* A, B, C are one point with their people summed; G joined the POSTed point */
-    CHECK_SQL_STR("A,B,C:3:7;D:1:8;E:1:16;F:1:32",
+    CHECK_SYS_STR("A,B,C:3:7;D:1:8;E:1:16;F:1:32",
                   "SELECT string_agg(places || ':' || n || ':' || people, ';' ORDER BY places)"
                   " FROM (SELECT string_agg(r.place, ',' ORDER BY r.place) AS places,"
                   " max(p.report_count) AS n, max(p.people_affected) AS people FROM reports r"
@@ -494,9 +443,9 @@ TEST(api_import, rows_within_300m_join_one_point)
                   " AND r.place <> 'G' GROUP BY p.id) x",
                   s.batch);
     CHECK_INT(
-        sql_ll("SELECT point_id FROM reports WHERE source_batch = %lld AND place = 'G'", s.batch),
+        t_sys_ll("SELECT point_id FROM reports WHERE source_batch = %lld AND place = 'G'", s.batch),
         z);
-    CHECK_SQL_STR(
+    CHECK_SYS_STR(
         "2|71", "SELECT report_count || '|' || people_affected FROM dz_points WHERE id = %lld", z);
 }
 
@@ -535,7 +484,7 @@ static void check_format(int line, const char *file, const char *query, int f)
              "Bản F%d-1|4G|{viettel}|no_signal|12|42|ghi chú %d|0|0;"
              "Bản F%d-2|3G|{mobifone,vinaphone}|weak_signal|3|11||0|0",
              f, f, f);
-    char *got = sql_str("SELECT string_agg(concat_ws('|', place, technology, carriers, symptom,"
+    char *got = t_sys_str("SELECT string_agg(concat_ws('|', place, technology, carriers, symptom,"
                         " households, people_affected, coalesce(note, ''),"
                         " round(abs(ST_Y(geom) - %.6f) * 1e6), round(abs(ST_X(geom) - %.6f"
                         " - CASE WHEN technology = '3G' THEN 0.004 ELSE 0 END) * 1e6)), ';'"
@@ -552,45 +501,45 @@ static void check_format(int line, const char *file, const char *query, int f)
 
 TEST(api_import, format_xlsx)
 {
-    write_rows(tmp("f0.csv"), 0, "Thôn/Bản,Công nghệ,Nhà mạng,Hiện tượng,Số hộ,Ghi chú");
-    if (sh("ogr2ogr -f XLSX '%s' '%s'", tmp("f0.xlsx"), tmp("f0.csv")) == 0)
-        check_format(__LINE__, tmp("f0.xlsx"), "?format=xlsx", 0);
+    write_rows(t_tmp("f0.csv"), 0, "Thôn/Bản,Công nghệ,Nhà mạng,Hiện tượng,Số hộ,Ghi chú");
+    if (sh("ogr2ogr -f XLSX '%s' '%s'", t_tmp("f0.xlsx"), t_tmp("f0.csv")) == 0)
+        check_format(__LINE__, t_tmp("f0.xlsx"), "?format=xlsx", 0);
 }
 
 TEST(api_import, format_kml)
 {
     /* KML: the Vietnamese headers written without diacritics */
-    write_rows(tmp("f1.csv"), 1, "Thon,Cong nghe,Nha mang,Hien tuong,So ho,Ghi chu");
-    if (sh("ogr2ogr -f KML '%s' '%s' %s", tmp("f1.kml"), tmp("f1.csv"), geo_oo) == 0)
-        check_format(__LINE__, tmp("f1.kml"), "?format=kml", 1);
+    write_rows(t_tmp("f1.csv"), 1, "Thon,Cong nghe,Nha mang,Hien tuong,So ho,Ghi chu");
+    if (sh("ogr2ogr -f KML '%s' '%s' %s", t_tmp("f1.kml"), t_tmp("f1.csv"), geo_oo) == 0)
+        check_format(__LINE__, t_tmp("f1.kml"), "?format=kml", 1);
 }
 
 TEST(api_import, format_geojson)
 {
-    write_rows(tmp("f2.csv"), 2, "Thôn/Bản,Công nghệ,Nhà mạng,Hiện tượng,Số hộ,Ghi chú");
-    if (sh("ogr2ogr -f GeoJSON '%s' '%s' %s", tmp("f2.geojson"), tmp("f2.csv"), geo_oo) == 0)
-        check_format(__LINE__, tmp("f2.geojson"), "?format=geojson", 2);
+    write_rows(t_tmp("f2.csv"), 2, "Thôn/Bản,Công nghệ,Nhà mạng,Hiện tượng,Số hộ,Ghi chú");
+    if (sh("ogr2ogr -f GeoJSON '%s' '%s' %s", t_tmp("f2.geojson"), t_tmp("f2.csv"), geo_oo) == 0)
+        check_format(__LINE__, t_tmp("f2.geojson"), "?format=geojson", 2);
 }
 
 TEST(api_import, format_zipped_shapefile)
 {
     /* DBF field names: at most 10 characters, English ones */
-    write_rows(tmp("f3.csv"), 3, "place,tech,carriers,symptom,households,note");
+    write_rows(t_tmp("f3.csv"), 3, "place,tech,carriers,symptom,households,note");
     if (sh("mkdir -p '%s' && ogr2ogr -f 'ESRI Shapefile' -lco ENCODING=UTF-8 '%s' '%s' %s",
-           tmp("shp3"), tmp("shp3/r3.shp"), tmp("f3.csv"), geo_oo) != 0)
+           t_tmp("shp3"), t_tmp("shp3/r3.shp"), t_tmp("f3.csv"), geo_oo) != 0)
         return;
     if (sh("cd '%s' && python3 -c 'import zipfile,sys; z=zipfile.ZipFile(sys.argv[1],\"w\");"
            " [z.write(f) for f in sys.argv[2:]]; z.close()' '%s' r3.shp r3.shx r3.dbf r3.prj"
            " r3.cpg",
-           tmp("shp3"), tmp("f3.zip")) == 0)
-        check_format(__LINE__, tmp("f3.zip"), "?format=zip", 3);
+           t_tmp("shp3"), t_tmp("f3.zip")) == 0)
+        check_format(__LINE__, t_tmp("f3.zip"), "?format=zip", 3);
 }
 
 TEST(api_import, format_geopackage)
 {
-    write_rows(tmp("f4.csv"), 4, "Thôn/Bản,Công nghệ,Nhà mạng,Hiện tượng,Số hộ,Ghi chú");
-    if (sh("ogr2ogr -f GPKG '%s' '%s' %s", tmp("f4.gpkg"), tmp("f4.csv"), geo_oo) == 0)
-        check_format(__LINE__, tmp("f4.gpkg"), "?format=gpkg", 4);
+    write_rows(t_tmp("f4.csv"), 4, "Thôn/Bản,Công nghệ,Nhà mạng,Hiện tượng,Số hộ,Ghi chú");
+    if (sh("ogr2ogr -f GPKG '%s' '%s' %s", t_tmp("f4.gpkg"), t_tmp("f4.csv"), geo_oo) == 0)
+        check_format(__LINE__, t_tmp("f4.gpkg"), "?format=gpkg", 4);
 }
 
 /* ------------------------------------------------------------- VN-2000 */
@@ -602,11 +551,11 @@ static int to_vn2000(const double *lat, const double *lon, int n, double *e, dou
     size_t len = 0;
     for (int i = 0; i < n; i++)
         len += (size_t)snprintf(in + len, sizeof in - len, "%.8f %.8f\n", lat[i], lon[i]);
-    write_file(tmp("vn2000.in"), in);
-    if (sh("cs2cs -f %%.4f EPSG:4326 EPSG:3405 < '%s' > '%s'", tmp("vn2000.in"),
-           tmp("vn2000.out")) != 0)
+    write_file(t_tmp("vn2000.in"), in);
+    if (sh("cs2cs -f %%.4f EPSG:4326 EPSG:3405 < '%s' > '%s'", t_tmp("vn2000.in"),
+           t_tmp("vn2000.out")) != 0)
         return -1;
-    char *out = read_all(tmp("vn2000.out"), NULL);
+    char *out = read_all(t_tmp("vn2000.out"), NULL);
     const char *p = out;
     for (int i = 0; p && i < n; i++) {
         double a, b;
@@ -638,12 +587,12 @@ TEST(api_import, vn2000_utm_with_x_as_northing)
              "Thôn UTM 1,%.4f,%.4f,4G,Viettel\n"
              "Thôn UTM 2,%.4f,%.4f,4G,Viettel\n",
              n[0], e[0], n[1], e[1]);
-    write_file(tmp("vn2000.csv"), csv);
+    write_file(t_tmp("vn2000.csv"), csv);
     /* without a CRS the projected values are refused, and nothing is stored */
     totals before = db_totals();
     summary s;
     char *err = NULL;
-    CHECK(CLI(tok_l15, tmp("vn2000.csv"), NULL, &s, &err) != 0);
+    CHECK(CLI(tok_l15, t_tmp("vn2000.csv"), NULL, &s, &err) != 0);
     CHECK_CONTAINS(err, "the coordinates are projected");
     free(err);
     totals mid = db_totals();
@@ -651,7 +600,7 @@ TEST(api_import, vn2000_utm_with_x_as_northing)
     CHECK_INT(mid.batches, before.batches);
     /* with it, the swap is found and the places are where they were */
     err = NULL;
-    if (CLI(tok_l15, tmp("vn2000.csv"), "--crs VN2000-UTM48", &s, &err) != 0) {
+    if (CLI(tok_l15, t_tmp("vn2000.csv"), "--crs VN2000-UTM48", &s, &err) != 0) {
         t_fail(__FILE__, __LINE__, "ingest reports --crs VN2000-UTM48: %s", err ? err : "");
         free(err);
         return;
@@ -659,22 +608,22 @@ TEST(api_import, vn2000_utm_with_x_as_northing)
     CHECK_CONTAINS(err, "X and Y were swapped");
     free(err);
     CHECK_SUMMARY(s, 2, 2, 0, 0, 2, 2, 0); /* 0.005 degrees of longitude: ~517 m apart */
-    CHECK_INT(sql_ll("SELECT count(*) FROM reports WHERE source_batch = %lld"
+    CHECK_INT(t_sys_ll("SELECT count(*) FROM reports WHERE source_batch = %lld"
                      " AND abs(ST_Y(geom) - 21.86) < 1e-6 AND (abs(ST_X(geom) - 104.75) < 1e-6"
                      " OR abs(ST_X(geom) - 104.755) < 1e-6)",
                      s.batch),
               2);
 
     /* a GeoPackage in VN-2000 / UTM 48N says its CRS itself */
-    write_file(tmp("g84.csv"), "place,tech,lon,lat\nThôn GPKG,3G,104.7600,21.8600\n");
+    write_file(t_tmp("g84.csv"), "place,tech,lon,lat\nThôn GPKG,3G,104.7600,21.8600\n");
     if (sh("ogr2ogr -f GPKG -s_srs EPSG:4326 -t_srs EPSG:3405 '%s' '%s' -oo X_POSSIBLE_NAMES=lon"
            " -oo Y_POSSIBLE_NAMES=lat",
-           tmp("vn2000.gpkg"), tmp("g84.csv")) != 0)
+           t_tmp("vn2000.gpkg"), t_tmp("g84.csv")) != 0)
         return;
-    if (UPLOAD(tok_l15, tmp("vn2000.gpkg"), "?format=gpkg", &s, NULL) != 0)
+    if (UPLOAD(tok_l15, t_tmp("vn2000.gpkg"), "?format=gpkg", &s, NULL) != 0)
         return;
     CHECK_SUMMARY(s, 1, 1, 0, 0, 1, 1, 0);
-    CHECK_INT(sql_ll("SELECT count(*) FROM reports WHERE source_batch = %lld"
+    CHECK_INT(t_sys_ll("SELECT count(*) FROM reports WHERE source_batch = %lld"
                      " AND abs(ST_Y(geom) - 21.86) < 1e-6 AND abs(ST_X(geom) - 104.76) < 1e-6",
                      s.batch),
               1);
@@ -700,24 +649,24 @@ static void write_cli_rows(const char *path, double lat)
 
 TEST(api_import, cli_and_http_give_the_same_result)
 {
-    write_cli_rows(tmp("cli.csv"), 21.76);
-    write_cli_rows(tmp("http.csv"), 21.78);
+    write_cli_rows(t_tmp("cli.csv"), 21.76);
+    write_cli_rows(t_tmp("http.csv"), 21.78);
     summary a, b;
     char *err = NULL;
-    if (CLI(tok_l15, tmp("cli.csv"), NULL, &a, &err) != 0) {
+    if (CLI(tok_l15, t_tmp("cli.csv"), NULL, &a, &err) != 0) {
         t_fail(__FILE__, __LINE__, "ingest reports: %s", err ? err : "");
         free(err);
         return;
     }
     free(err);
-    if (UPLOAD(tok_l15, tmp("http.csv"), "?format=csv", &b, NULL) != 0)
+    if (UPLOAD(tok_l15, t_tmp("http.csv"), "?format=csv", &b, NULL) != 0)
         return;
     CHECK_SUMMARY(a, 5, 3, 2, 0, 3, 2, 1);
     CHECK_SUMMARY(b, a.rows, a.accepted, a.rejected, a.duplicates, a.reports, a.points_new,
                   a.points_joined);
     /* the same reject file, byte for byte */
     char want[600];
-    snprintf(want, sizeof want, "%s.rejects.csv", tmp("cli.csv"));
+    snprintf(want, sizeof want, "%s.rejects.csv", t_tmp("cli.csv"));
     CHECK_STR(a.reject_file, want);
     char *ra = read_all(a.reject_file, NULL), *rb = rejects_of(tok_l15, b.batch);
     CHECK_STR(ra, rb);
@@ -728,7 +677,7 @@ TEST(api_import, cli_and_http_give_the_same_result)
     const char *q = "SELECT string_agg(concat_ws('|', source_row, technology, carriers, symptom,"
                     " place, people_affected, round((ST_Y(geom) - %.2f) * 1e7)::int, ST_X(geom)),"
                     " ';' ORDER BY source_row) FROM reports WHERE source_batch = %lld";
-    char *fa = sql_str(q, 21.76, a.batch), *fb = sql_str(q, 21.78, b.batch);
+    char *fa = t_sys_str(q, 21.76, a.batch), *fb = t_sys_str(q, 21.78, b.batch);
     CHECK(fa && *fa);
     CHECK_STR(fb, fa);
     CHECK_CONTAINS(fa, "2|4G|{mobifone,viettel}|no_signal|Bản Hai|20|0|104.521");
@@ -736,12 +685,12 @@ TEST(api_import, cli_and_http_give_the_same_result)
     free(fb);
     /* and the same content key: the CLI's file over HTTP adds nothing */
     summary c;
-    if (UPLOAD(tok_l15, tmp("cli.csv"), "?format=csv", &c, NULL) == 0)
+    if (UPLOAD(tok_l15, t_tmp("cli.csv"), "?format=csv", &c, NULL) == 0)
         CHECK_SUMMARY(c, 5, 3, 2, 3, 0, 0, 0);
     /* another locality of the same province filing the same rows files them
      * (its own reports), joining the points already there */
     summary d;
-    if (UPLOAD(tok_l15b, tmp("cli.csv"), "?format=csv", &d, NULL) == 0)
+    if (UPLOAD(tok_l15b, t_tmp("cli.csv"), "?format=csv", &d, NULL) == 0)
         CHECK_SUMMARY(d, 5, 3, 2, 0, 3, 0, 3);
 }
 
@@ -749,17 +698,17 @@ TEST(api_import, cli_and_http_give_the_same_result)
 
 TEST(api_import, commune_column_and_commune_accounts)
 {
-    write_file(tmp("xa.csv"), "Thôn/Bản,Xã/Phường,Kinh độ,Vĩ độ,Công nghệ\n"
+    write_file(t_tmp("xa.csv"), "Thôn/Bản,Xã/Phường,Kinh độ,Vĩ độ,Công nghệ\n"
                               "Thôn Một,Bát Xát,104.7500,21.7800,4G\n"
                               "Thôn Hai,Xã Hợp Thành,104.7600,21.7800,4G\n"
                               "Thôn Ba,Xã Không Có,104.7700,21.7800,4G\n"
                               "Thôn Bốn,,104.7800,21.7800,4G\n"
                               "Thôn Năm,02683,104.7900,21.7800,4G\n");
     summary s;
-    if (UPLOAD(tok_c02683, tmp("xa.csv"), "?format=csv", &s, NULL) != 0)
+    if (UPLOAD(tok_c02683, t_tmp("xa.csv"), "?format=csv", &s, NULL) != 0)
         return;
     CHECK_SUMMARY(s, 5, 3, 2, 0, 3, 3, 0);
-    CHECK_SQL_STR("Thôn Bốn:02683;Thôn Một:02683;Thôn Năm:02683",
+    CHECK_SYS_STR("Thôn Bốn:02683;Thôn Một:02683;Thôn Năm:02683",
                   "SELECT string_agg(place || ':' || commune_code, ';' ORDER BY place)"
                   " FROM reports WHERE source_batch = %lld",
                   s.batch);
@@ -769,7 +718,7 @@ TEST(api_import, commune_column_and_commune_accounts)
     CHECK_CONTAINS(rej, "\n3,\"commune 'Xã Không Có' is not a commune of province 15\",Thôn Ba,");
     free(rej);
     /* the points are the commune's: its account sees them */
-    CHECK_INT(sql_ll("SELECT count(*) FROM dz_points p JOIN reports r ON r.point_id = p.id"
+    CHECK_INT(t_sys_ll("SELECT count(*) FROM dz_points p JOIN reports r ON r.point_id = p.id"
                      " WHERE r.source_batch = %lld AND p.commune_code = '02683'",
                      s.batch),
               3);
@@ -779,12 +728,12 @@ TEST(api_import, commune_column_and_commune_accounts)
 
 TEST(api_import, map_overrides_both_ways)
 {
-    write_file(tmp("map.csv"), "c1,c2,c3,c4,c5\n"
+    write_file(t_tmp("map.csv"), "c1,c2,c3,c4,c5\n"
                                "104.8200,21.7200,4G,Thôn Map,Viettel\n");
     summary s;
     char *err = NULL;
     /* FIELD=COLUMN as for measurements, and COLUMN=FIELD as a locality may write */
-    if (CLI(tok_l15, tmp("map.csv"),
+    if (CLI(tok_l15, t_tmp("map.csv"),
             "--map lon=c1 --map lat=c2 --map c3=technology --map c4=place"
             " --map carriers=c5",
             &s, &err) != 0) {
@@ -794,12 +743,12 @@ TEST(api_import, map_overrides_both_ways)
     }
     free(err);
     CHECK_SUMMARY(s, 1, 1, 0, 0, 1, 1, 0);
-    CHECK_SQL_STR("Thôn Map|4G|{viettel}",
+    CHECK_SYS_STR("Thôn Map|4G|{viettel}",
                   "SELECT concat_ws('|', place, technology, carriers) FROM reports"
                   " WHERE source_batch = %lld",
                   s.batch);
     err = NULL;
-    CHECK(CLI(tok_l15, tmp("map.csv"), "--map speed=c1", &s, &err) != 0);
+    CHECK(CLI(tok_l15, t_tmp("map.csv"), "--map speed=c1", &s, &err) != 0);
     CHECK_CONTAINS(err, "unknown field \"speed\"");
     CHECK_CONTAINS(err, "place, commune, symptom, people, households, note");
     free(err);
@@ -812,9 +761,9 @@ TEST(api_import, refused_files_store_nothing)
     totals before = db_totals();
     t_resp r;
     /* no position, no technology: the columns found are listed */
-    write_file(tmp("nopos.csv"), "Thôn/Bản,Công nghệ\nThôn A,4G\n");
+    write_file(t_tmp("nopos.csv"), "Thôn/Bản,Công nghệ\nThôn A,4G\n");
     size_t len;
-    char *b = read_all(tmp("nopos.csv"), &len);
+    char *b = read_all(t_tmp("nopos.csv"), &len);
     CHECK_INT(t_http("POST", "/v1/reports/import?format=csv", tok_l15, b, len, NULL, &r), 0);
     CHECK(t_is_problem(&r, 400));
     char *d = detail_of(&r);
@@ -824,8 +773,8 @@ TEST(api_import, refused_files_store_nothing)
     free(d);
     free(b);
     t_resp_free(&r);
-    write_file(tmp("notech.csv"), "Kinh độ,Vĩ độ\n104.7,21.8\n");
-    b = read_all(tmp("notech.csv"), &len);
+    write_file(t_tmp("notech.csv"), "Kinh độ,Vĩ độ\n104.7,21.8\n");
+    b = read_all(t_tmp("notech.csv"), &len);
     CHECK_INT(t_http("POST", "/v1/reports/import?format=csv", tok_l15, b, len, NULL, &r), 0);
     CHECK(t_is_problem(&r, 400));
     d = detail_of(&r);
@@ -861,11 +810,11 @@ TEST(api_import, refused_files_store_nothing)
     /* nor on the command line */
     summary s;
     char *err = NULL;
-    CHECK(CLI(tok_min, tmp("vn.csv"), NULL, &s, &err) != 0);
+    CHECK(CLI(tok_min, t_tmp("vn.csv"), NULL, &s, &err) != 0);
     CHECK_CONTAINS(err, "reports are filed by a locality");
     free(err);
     err = NULL;
-    CHECK(CLI("ls_notavalidtokennotavalidtokennota", tmp("vn.csv"), NULL, &s, &err) != 0);
+    CHECK(CLI("ls_notavalidtokennotavalidtokennota", t_tmp("vn.csv"), NULL, &s, &err) != 0);
     CHECK_CONTAINS(err, "the token is not valid");
     free(err);
     totals after = db_totals();

@@ -28,43 +28,6 @@ static char *tok_min, *tok_l15, *tok_gm, *tok_vnm;
 
 /* -------------------------------------------------------------- helpers */
 
-static long long sql_ll(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static long long sql_ll(const char *fmt, ...)
-{
-    char q[8192];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(q, sizeof q, fmt, ap);
-    va_end(ap);
-    PGconn *c = t_sysdb();
-    char *s = c ? t_sql(c, q) : NULL;
-    long long v = s && *s ? strtoll(s, NULL, 10) : LLONG_MIN;
-    free(s);
-    PQfinish(c);
-    return v;
-}
-
-static char *sql_str(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static char *sql_str(const char *fmt, ...)
-{
-    char q[8192];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(q, sizeof q, fmt, ap);
-    va_end(ap);
-    PGconn *c = t_sysdb();
-    char *s = c ? t_sql(c, q) : NULL;
-    PQfinish(c);
-    return s;
-}
-
-#define CHECK_SQL_STR(want, ...)                                                                   \
-    do {                                                                                           \
-        char *got_ = sql_str(__VA_ARGS__);                                                         \
-        CHECK_STR(got_, want);                                                                     \
-        free(got_);                                                                                \
-    } while (0)
-
 static cJSON *item(const cJSON *o, const char *k)
 {
     return cJSON_GetObjectItemCaseSensitive(o, k);
@@ -175,7 +138,7 @@ TEST(api_merge, setup)
     tok_vnm = t_token("carrier", NULL, "vietnamobile");
     CHECK(tok_min && tok_l15 && tok_gm && tok_vnm);
     CHECK(t_server_start("") != NULL);
-    CHECK_INT(sql_ll("SELECT count(*) FROM generate_series(21.55, 21.61, 0.01) lat,"
+    CHECK_INT(t_sys_ll("SELECT count(*) FROM generate_series(21.55, 21.61, 0.01) lat,"
                      " generate_series(104.40, 104.60, 0.05) lon"
                      " WHERE unit_at(ST_SetSRID(ST_MakePoint(lon, lat), 4326)) <> '15'"),
               0);
@@ -191,7 +154,7 @@ TEST(api_merge, merge_moves_reports_and_recounts)
     REPORT(21.56, 104.47, "3G", 1, &P3);
     CHECK(P1 > 0 && P2 > 0 && P1 != P2 && P3 > 0);
     /* P1 was reported first */
-    CHECK_SQL_STR("t",
+    CHECK_SYS_STR("t",
                   "SELECT (SELECT first_reported FROM dz_points WHERE id = %lld)"
                   " < (SELECT first_reported FROM dz_points WHERE id = %lld)",
                   P1, P2);
@@ -207,14 +170,14 @@ TEST(api_merge, merge_moves_reports_and_recounts)
     cJSON_Delete(f);
     t_resp_free(&r);
 
-    CHECK_SQL_STR("merged|t|0|0",
+    CHECK_SYS_STR("merged|t|0|0",
                   "SELECT concat_ws('|', status, merged_into = %lld, report_count,"
                   " people_affected) FROM dz_points WHERE id = %lld",
                   P2, P1);
-    CHECK_INT(sql_ll("SELECT count(*) FROM reports WHERE point_id = %lld", P2), 3);
-    CHECK_INT(sql_ll("SELECT count(*) FROM reports WHERE point_id = %lld", P1), 0);
+    CHECK_INT(t_sys_ll("SELECT count(*) FROM reports WHERE point_id = %lld", P2), 3);
+    CHECK_INT(t_sys_ll("SELECT count(*) FROM reports WHERE point_id = %lld", P1), 0);
     /* the remaining point was first reported when P1 was */
-    CHECK_INT(sql_ll("SELECT count(*) FROM dz_points a, dz_points b WHERE a.id = %lld"
+    CHECK_INT(t_sys_ll("SELECT count(*) FROM dz_points a, dz_points b WHERE a.id = %lld"
                      " AND b.id = %lld AND a.first_reported = b.first_reported",
                      P1, P2),
               1);
@@ -222,13 +185,13 @@ TEST(api_merge, merge_moves_reports_and_recounts)
     char want[256];
     snprintf(want, sizeof want, "merge|reported|merged|cùng một vùng lõm|%lld|[%lld, %lld]", P2, r1,
              r2);
-    CHECK_SQL_STR(want,
+    CHECK_SYS_STR(want,
                   "SELECT concat_ws('|', kind, from_status, to_status, note, data->>'into',"
                   " data->>'reports') FROM events WHERE point_id = %lld ORDER BY id DESC LIMIT 1",
                   P1);
     snprintf(want, sizeof want, "merge|reported|reported|cùng một vùng lõm|%lld|[%lld, %lld, %lld]",
              P1, r1, r2, r3);
-    CHECK_SQL_STR(want,
+    CHECK_SYS_STR(want,
                   "SELECT concat_ws('|', kind, from_status, to_status, note, data->>'merged_from',"
                   " data->>'reports') FROM events WHERE point_id = %lld ORDER BY id DESC LIMIT 1",
                   P2);
@@ -302,8 +265,8 @@ TEST(api_merge, merge_refusals)
     refused(__LINE__, st, &r, 400, "note must be text");
     t_resp_free(&r);
     /* nothing moved */
-    CHECK_INT(sql_ll("SELECT report_count FROM dz_points WHERE id = %lld", P2), 3);
-    CHECK_SQL_STR("reported", "SELECT status FROM dz_points WHERE id = %lld", P2);
+    CHECK_INT(t_sys_ll("SELECT report_count FROM dz_points WHERE id = %lld", P2), 3);
+    CHECK_SYS_STR("reported", "SELECT status FROM dz_points WHERE id = %lld", P2);
 }
 
 TEST(api_merge, merge_moves_and_folds_assignments)
@@ -321,20 +284,20 @@ TEST(api_merge, merge_moves_and_folds_assignments)
     t_resp r;
     CHECK_INT(merge(tok_min, p5, p6, NULL, &r), 200);
     t_resp_free(&r);
-    CHECK_SQL_STR("gmobile:assigned,vietnamobile:assigned",
+    CHECK_SYS_STR("gmobile:assigned,vietnamobile:assigned",
                   "SELECT string_agg(carrier_code || ':' || status, ',' ORDER BY carrier_code)"
                   " FROM assignments WHERE point_id = %lld",
                   p6);
-    CHECK_INT(sql_ll("SELECT count(*) FROM assignments WHERE point_id = %lld", p5), 0);
-    CHECK_SQL_STR("assigned|2099-01-01",
+    CHECK_INT(t_sys_ll("SELECT count(*) FROM assignments WHERE point_id = %lld", p5), 0);
+    CHECK_SYS_STR("assigned|2099-01-01",
                   "SELECT status || '|' || due_date FROM dz_points"
                   " WHERE id = %lld",
                   p6);
-    CHECK_SQL_STR("[\"gmobile\", \"vietnamobile\"]|[]",
+    CHECK_SYS_STR("[\"gmobile\", \"vietnamobile\"]|[]",
                   "SELECT concat_ws('|', data->>'assignments_moved', data->>'assignments_folded')"
                   " FROM events WHERE point_id = %lld AND kind = 'merge'",
                   p5);
-    CHECK_SQL_STR("reported|assigned",
+    CHECK_SYS_STR("reported|assigned",
                   "SELECT from_status || '|' || to_status FROM events WHERE point_id = %lld"
                   " AND kind = 'merge'",
                   p6);
@@ -357,19 +320,19 @@ TEST(api_merge, merge_moves_and_folds_assignments)
          " \"due\": \"2099-03-01\"}");
     CHECK_INT(merge(tok_min, p8, p7, NULL, &r), 200);
     t_resp_free(&r);
-    CHECK_SQL_STR("gmobile:in_progress,vietnamobile:assigned",
+    CHECK_SYS_STR("gmobile:in_progress,vietnamobile:assigned",
                   "SELECT string_agg(carrier_code || ':' || status, ',' ORDER BY carrier_code)"
                   " FROM assignments WHERE point_id = %lld",
                   p7);
-    CHECK_SQL_STR("gmobile:withdrawn",
+    CHECK_SYS_STR("gmobile:withdrawn",
                   "SELECT string_agg(carrier_code || ':' || status, ',')"
                   " FROM assignments WHERE point_id = %lld",
                   p8);
-    CHECK_SQL_STR("in_progress|2",
+    CHECK_SYS_STR("in_progress|2",
                   "SELECT status || '|' || report_count FROM dz_points"
                   " WHERE id = %lld",
                   p7);
-    CHECK_SQL_STR("[\"vietnamobile\"]|[\"gmobile\"]",
+    CHECK_SYS_STR("[\"vietnamobile\"]|[\"gmobile\"]",
                   "SELECT concat_ws('|', data->>'assignments_moved', data->>'assignments_folded')"
                   " FROM events WHERE point_id = %lld AND kind = 'merge'",
                   p8);
@@ -397,24 +360,24 @@ TEST(api_merge, split_makes_a_point_of_its_own)
     CHECK_STR(t_header(&r, "Location"), want);
     t_resp_free(&r);
     /* the old point is recounted; the new one is at the report's place */
-    CHECK_SQL_STR("2|15|reported",
+    CHECK_SYS_STR("2|15|reported",
                   "SELECT concat_ws('|', report_count, people_affected, status)"
                   " FROM dz_points WHERE id = %lld",
                   P2);
-    CHECK_INT(sql_ll("SELECT count(*) FROM dz_points p, reports r WHERE p.id = %lld"
+    CHECK_INT(t_sys_ll("SELECT count(*) FROM dz_points p, reports r WHERE p.id = %lld"
                      " AND r.id = %lld AND r.point_id = p.id AND ST_Equals(p.geom, r.geom)"
                      " AND p.technology = r.technology AND p.province_code = r.province_code",
                      n, r2),
               1);
     /* events on both */
     snprintf(want, sizeof want, "split|reported|reported|khác thôn|%lld|%lld", r2, n);
-    CHECK_SQL_STR(want,
+    CHECK_SYS_STR(want,
                   "SELECT concat_ws('|', kind, from_status, to_status, note, data->>'report',"
                   " data->>'new_point') FROM events WHERE point_id = %lld ORDER BY id DESC"
                   " LIMIT 1",
                   P2);
     snprintf(want, sizeof want, "split||reported|khác thôn|%lld|%lld", r2, P2); /* from none */
-    CHECK_SQL_STR(want,
+    CHECK_SYS_STR(want,
                   "SELECT concat_ws('|', kind, coalesce(from_status, ''), to_status, note,"
                   " data->>'report', data->>'split_from') FROM events WHERE point_id = %lld",
                   n);
@@ -453,7 +416,7 @@ TEST(api_merge, split_makes_a_point_of_its_own)
     st = post(tok_min, path, NULL, &r);
     refused(__LINE__, st, &r, 409, "which is verified");
     t_resp_free(&r);
-    CHECK_INT(sql_ll("SELECT report_count FROM dz_points WHERE id = %lld", P2), 2);
+    CHECK_INT(t_sys_ll("SELECT report_count FROM dz_points WHERE id = %lld", P2), 2);
 }
 
 TEST(api_merge, zz_stop)

@@ -57,41 +57,11 @@ static int same(const char *a, const char *b)
 
 /* An owner connection in the 'system' context (FORCE ROW LEVEL SECURITY). */
 /* One value from SQL as a malloc'd string, or NULL. */
-static char *sql_str(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static char *sql_str(const char *fmt, ...)
-{
-    char q[4096];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(q, sizeof q, fmt, ap);
-    va_end(ap);
-    PGconn *c = t_sysdb();
-    char *s = c ? t_sql(c, q) : NULL;
-    PQfinish(c);
-    return s;
-}
-
 /* One number from SQL; LLONG_MIN when the query fails. */
-static long long sql_ll(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static long long sql_ll(const char *fmt, ...)
-{
-    char q[4096];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(q, sizeof q, fmt, ap);
-    va_end(ap);
-    PGconn *c = t_sysdb();
-    char *s = c ? t_sql(c, q) : NULL;
-    long long v = s ? strtoll(s, NULL, 10) : LLONG_MIN;
-    free(s);
-    PQfinish(c);
-    return v;
-}
-
 /* Vietnam's date `days` from today, YYYY-MM-DD. */
 static void vn_day(int days, char *out, size_t len)
 {
-    char *s = sql_str("SELECT ((now() AT TIME ZONE 'Asia/Ho_Chi_Minh')::date + %d)::text", days);
+    char *s = t_sys_str("SELECT ((now() AT TIME ZONE 'Asia/Ho_Chi_Minh')::date + %d)::text", days);
     snprintf(out, len, "%s", s ? s : "(no date)");
     CHECK(s != NULL);
     free(s);
@@ -100,7 +70,7 @@ static void vn_day(int days, char *out, size_t len)
 /* The current month in Vietnam, YYYY-MM. */
 static void vn_month(char *out, size_t len)
 {
-    char *s = sql_str("SELECT to_char(now() AT TIME ZONE 'Asia/Ho_Chi_Minh', 'YYYY-MM')");
+    char *s = t_sys_str("SELECT to_char(now() AT TIME ZONE 'Asia/Ho_Chi_Minh', 'YYYY-MM')");
     snprintf(out, len, "%s", s ? s : "-");
     CHECK(s != NULL);
     free(s);
@@ -505,7 +475,7 @@ static void upload_2g(int line, double lat, double lon, int n, double mbps, int 
 /* The status and blocked reason of a point in the database, "status/reason". */
 static void expect_state(int line, long long pid, const char *want)
 {
-    char *s = sql_str("SELECT status || '/' || coalesce(blocked_reason, '-') FROM dz_points"
+    char *s = t_sys_str("SELECT status || '/' || coalesce(blocked_reason, '-') FROM dz_points"
                       " WHERE id = %lld",
                       pid);
     if (!same(s, want))
@@ -599,7 +569,7 @@ TEST(api_stats, server_starts)
     b_l11 = PROGRESS(tok_l11, "province", NULL, NULL);
     b_l11_window = PROGRESS(tok_l11, "province", "2025-01-01", "2025-02-28");
     /* nobody else puts points in Điện Biên: the medians below need that */
-    CHECK_INT(sql_ll("SELECT count(*) FROM dz_points WHERE province_code = '11'"), 0);
+    CHECK_INT(t_sys_ll("SELECT count(*) FROM dz_points WHERE province_code = '11'"), 0);
 }
 
 TEST(api_stats, known_world_by_province)
@@ -671,7 +641,7 @@ TEST(api_stats, known_world_by_province)
     EXPECT_STATE(P[8], "blocked/no_power");
     EXPECT_STATE(O1, "verified/-");
     EXPECT_STATE(O2, "verified/-");
-    CHECK_INT(sql_ll("SELECT count(*) FROM dz_points WHERE province_code = '11' AND"
+    CHECK_INT(t_sys_ll("SELECT count(*) FROM dz_points WHERE province_code = '11' AND"
                      " technology = '2G'"),
               10);
     world_built = 1;
@@ -691,7 +661,7 @@ TEST(api_stats, known_world_by_province)
         t_fail(__FILE__, __LINE__, "row 11: median_days_to_verified %s%g, want 10",
                r11.has_median ? "" : "null ", r11.median);
     /* the province's name */
-    char *name = sql_str("SELECT name FROM admin_units WHERE level = 'province' AND code = '11'"
+    char *name = t_sys_str("SELECT name FROM admin_units WHERE level = 'province' AND code = '11'"
                          " AND valid_to IS NULL");
     CHECK(name != NULL);
     CHECK_STR(jstr(find_row(doc, "11"), "name"), name);
@@ -765,25 +735,25 @@ TEST(api_stats, matches_the_events)
             t_fail(__FILE__, __LINE__, "row 11: %s is %lld, the events say %lld", fname[st[i]],
                    r.v[st[i]], want[st[i]]);
     /* every point of the province has events */
-    CHECK_INT(want[F_RECEIVED], sql_ll("SELECT count(*) FROM dz_points WHERE province_code ="
+    CHECK_INT(want[F_RECEIVED], t_sys_ll("SELECT count(*) FROM dz_points WHERE province_code ="
                                        " '11'"));
 
     /* the rest from dz_points, in SQL of its own */
     static const char *const reasons[] = {"no_power", "site_permit", "terrain", "investment",
                                           "other"};
     for (int f = F_NO_POWER; f <= F_OTHER; f++) {
-        long long w = sql_ll("SELECT count(*) FROM dz_points WHERE province_code = '11' AND"
+        long long w = t_sys_ll("SELECT count(*) FROM dz_points WHERE province_code = '11' AND"
                              " status = 'blocked' AND blocked_reason = '%s'",
                              reasons[f - F_NO_POWER]);
         if (r.v[f] != w)
             t_fail(__FILE__, __LINE__, "row 11: blocked_by_reason.%s is %lld, dz_points say %lld",
                    fname[f], r.v[f], w);
     }
-    long long od = sql_ll("SELECT count(*) FROM dz_points WHERE province_code = '11' AND"
+    long long od = t_sys_ll("SELECT count(*) FROM dz_points WHERE province_code = '11' AND"
                           " due_date < (now() AT TIME ZONE 'Asia/Ho_Chi_Minh')::date AND status"
                           " NOT IN ('fixed', 'verified', 'rejected', 'merged')");
     CHECK_INT(r.v[F_OVERDUE], od);
-    char *m = sql_str("SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM"
+    char *m = t_sys_str("SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM"
                       " verified_at - first_reported) / 86400) FROM dz_points WHERE"
                       " province_code = '11' AND status = 'verified'");
     double wm = m ? strtod(m, NULL) : NAN;
@@ -910,10 +880,10 @@ TEST(api_stats, scoping)
     cJSON_Delete(doc);
     doc = PROGRESS(tok_l01, "tech", NULL, NULL);
     CHECK_INT(ROW(doc, "2G").v[F_RECEIVED],
-              sql_ll("SELECT count(*) FROM dz_points WHERE province_code = '01' AND"
+              t_sys_ll("SELECT count(*) FROM dz_points WHERE province_code = '01' AND"
                      " technology = '2G'"));
     CHECK_INT(TOTALS(doc).v[F_RECEIVED],
-              sql_ll("SELECT count(*) FROM dz_points WHERE province_code = '01'"));
+              t_sys_ll("SELECT count(*) FROM dz_points WHERE province_code = '01'"));
     cJSON_Delete(doc);
 
     /* Điện Biên's locality sees its own, as the ministry does */
@@ -955,7 +925,7 @@ TEST(api_stats, scoping)
 
     /* the ministry sees every point (a merged one is counted in the point it
      * was merged into) */
-    long long all = sql_ll("SELECT count(*) FROM dz_points WHERE status <> 'merged'");
+    long long all = t_sys_ll("SELECT count(*) FROM dz_points WHERE status <> 'merged'");
     CHECK_INT(TOTALS(min).v[F_RECEIVED], all);
     CHECK_INT(SUM_ROWS(min).v[F_RECEIVED], all);
     cJSON_Delete(min);
@@ -1394,7 +1364,7 @@ TEST(api_stats, the_same_as_a_recount)
 {
     /* a commune's points: a commune-bound locality sees only these; one was
      * verified, one is Viettel's (MobiFone's withdrawn), one is blocked */
-    char *commune = sql_str("SELECT code FROM admin_units WHERE level = 'commune' AND"
+    char *commune = t_sys_str("SELECT code FROM admin_units WHERE level = 'commune' AND"
                             " province_code = '11' AND valid_to IS NULL ORDER BY code LIMIT 1");
     CHECK(commune != NULL);
     if (!commune)

@@ -71,30 +71,14 @@ static int same(const char *a, const char *b)
 /* An owner connection in the 'system' context (the tables have FORCE ROW
  * LEVEL SECURITY). */
 /* One number from SQL; LLONG_MIN when the query fails. */
-static long long sql_ll(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static long long sql_ll(const char *fmt, ...)
-{
-    char q[4096];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(q, sizeof q, fmt, ap);
-    va_end(ap);
-    PGconn *c = t_sysdb();
-    char *s = c ? t_sql(c, q) : NULL;
-    long long v = s ? strtoll(s, NULL, 10) : LLONG_MIN;
-    free(s);
-    PQfinish(c);
-    return v;
-}
-
 static long long count_events(long long point)
 {
-    return sql_ll("SELECT count(*) FROM events WHERE point_id = %lld", point);
+    return t_sys_ll("SELECT count(*) FROM events WHERE point_id = %lld", point);
 }
 
 static long long count_assignments(long long point)
 {
-    return sql_ll("SELECT count(*) FROM assignments WHERE point_id = %lld", point);
+    return t_sys_ll("SELECT count(*) FROM assignments WHERE point_id = %lld", point);
 }
 
 /* The database's date `days` from today, YYYY-MM-DD. */
@@ -495,7 +479,7 @@ TEST(api_workflow, the_whole_story)
     CHECK_STR(jstr(props(f), "due_date"), due);
     CHECK(cJSON_IsFalse(item(props(f), "overdue")));
     cJSON_Delete(f);
-    CHECK_INT(sql_ll("SELECT count(*) FROM assignments WHERE point_id = %lld AND status ="
+    CHECK_INT(t_sys_ll("SELECT count(*) FROM assignments WHERE point_id = %lld AND status ="
                      " 'assigned' AND due_date = '%s' AND province_code = '15'",
                      p, due),
               2);
@@ -568,7 +552,7 @@ TEST(api_workflow, the_whole_story)
     CHECK(cJSON_IsFalse(item(props(f), "disputed")));
     CHECK(cJSON_IsFalse(item(props(f), "overdue")));
     cJSON_Delete(f);
-    CHECK_INT(sql_ll("SELECT count(*) FROM dz_points WHERE id = %lld AND status = 'fixed' AND"
+    CHECK_INT(t_sys_ll("SELECT count(*) FROM dz_points WHERE id = %lld AND status = 'fixed' AND"
                      " fixed_at IS NOT NULL",
                      p),
               1);
@@ -993,11 +977,11 @@ TEST(api_workflow, dispute)
     CHECK_STR(jstr(e, "note"), "Thôn vẫn không gọi được sau khi sửa");
     cJSON_Delete(f);
     CHECK_INT(count_events(p), before + 1);
-    CHECK_INT(sql_ll("SELECT count(*) FROM dz_points WHERE id = %lld AND disputed AND"
+    CHECK_INT(t_sys_ll("SELECT count(*) FROM dz_points WHERE id = %lld AND disputed AND"
                      " status = 'fixed'",
                      p),
               1);
-    CHECK_INT(sql_ll("SELECT count(*) FROM events WHERE point_id = %lld AND kind = 'dispute'"
+    CHECK_INT(t_sys_ll("SELECT count(*) FROM events WHERE point_id = %lld AND kind = 'dispute'"
                      " AND actor_role = 'locality'",
                      p),
               1);
@@ -1050,7 +1034,7 @@ TEST(api_workflow, at_is_when_it_happened)
     if (!same_instant(jstr(e, "at"), three))
         t_fail(__FILE__, __LINE__, "event at %s, want %s", S(jstr(e, "at")), three);
     cJSON_Delete(f);
-    CHECK_INT(sql_ll("SELECT count(*) FROM events WHERE point_id = %lld AND to_status ="
+    CHECK_INT(t_sys_ll("SELECT count(*) FROM events WHERE point_id = %lld AND to_status ="
                      " 'triaged' AND at = '%s'::timestamptz",
                      p, three),
               1);

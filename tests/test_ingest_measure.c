@@ -26,20 +26,6 @@
 /* -------------------------------------------------------------- helpers */
 
 /* A path in the scratch directory, in one of a few rotating buffers. */
-static const char *tmp(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static const char *tmp(const char *fmt, ...)
-{
-    static char bufs[8][512];
-    static int next;
-    char *b = bufs[next++ % 8];
-    int n = snprintf(b, sizeof bufs[0], "%s/", t_tmpdir());
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(b + n, sizeof bufs[0] - (size_t)n, fmt, ap);
-    va_end(ap);
-    return b;
-}
-
 static int write_file(const char *path, const char *text)
 {
     FILE *f = fopen(path, "wb");
@@ -378,16 +364,16 @@ TEST(ingest_measure, format_csv)
 {
     mrow r[8];
     int n = format_rows(0, r);
-    write_rows(tmp("f0.csv"), r, n, "time", ',');
-    load_and_check(tmp("f0.csv"), NULL, r, n);
+    write_rows(t_tmp("f0.csv"), r, n, "time", ',');
+    load_and_check(t_tmp("f0.csv"), NULL, r, n);
 }
 
 TEST(ingest_measure, format_tsv)
 {
     mrow r[8];
     int n = format_rows(1, r);
-    write_rows(tmp("f1.tsv"), r, n, "time", '\t');
-    load_and_check(tmp("f1.tsv"), NULL, r, n);
+    write_rows(t_tmp("f1.tsv"), r, n, "time", '\t');
+    load_and_check(t_tmp("f1.tsv"), NULL, r, n);
 }
 
 /* An XLSX whose cells are numbers and dates (as Excel keeps them). */
@@ -395,9 +381,9 @@ TEST(ingest_measure, format_xlsx)
 {
     mrow r[8];
     int n = format_rows(2, r);
-    write_rows(tmp("f2.csv"), r, n, "time", ',');
-    if (sh("ogr2ogr -f XLSX '%s' '%s' -oo AUTODETECT_TYPE=YES", tmp("f2.xlsx"), tmp("f2.csv")) == 0)
-        load_and_check(tmp("f2.xlsx"), NULL, r, n);
+    write_rows(t_tmp("f2.csv"), r, n, "time", ',');
+    if (sh("ogr2ogr -f XLSX '%s' '%s' -oo AUTODETECT_TYPE=YES", t_tmp("f2.xlsx"), t_tmp("f2.csv")) == 0)
+        load_and_check(t_tmp("f2.xlsx"), NULL, r, n);
 }
 
 /* An XLSX whose cells all hold text (ogr2ogr's default from a CSV, and
@@ -407,36 +393,36 @@ TEST(ingest_measure, format_xlsx_text_cells)
 {
     mrow r[8];
     int n = format_rows(3, r);
-    write_rows(tmp("f3.csv"), r, n, "time", ',');
-    if (sh("ogr2ogr -f XLSX '%s' '%s'", tmp("f3.xlsx"), tmp("f3.csv")) == 0)
-        load_and_check(tmp("f3.xlsx"), NULL, r, n);
+    write_rows(t_tmp("f3.csv"), r, n, "time", ',');
+    if (sh("ogr2ogr -f XLSX '%s' '%s'", t_tmp("f3.xlsx"), t_tmp("f3.csv")) == 0)
+        load_and_check(t_tmp("f3.xlsx"), NULL, r, n);
 }
 
 TEST(ingest_measure, format_ods)
 {
     mrow r[8];
     int n = format_rows(4, r);
-    write_rows(tmp("f4.csv"), r, n, "time", ',');
-    if (sh("ogr2ogr -f ODS '%s' '%s'", tmp("f4.ods"), tmp("f4.csv")) == 0)
-        load_and_check(tmp("f4.ods"), NULL, r, n);
+    write_rows(t_tmp("f4.csv"), r, n, "time", ',');
+    if (sh("ogr2ogr -f ODS '%s' '%s'", t_tmp("f4.ods"), t_tmp("f4.csv")) == 0)
+        load_and_check(t_tmp("f4.ods"), NULL, r, n);
 }
 
 TEST(ingest_measure, format_geojson)
 {
     mrow r[8];
     int n = format_rows(5, r);
-    write_rows(tmp("f5.csv"), r, n, "time", ',');
-    if (sh("ogr2ogr -f GeoJSON '%s' '%s' %s", tmp("f5.geojson"), tmp("f5.csv"), geo_oo) == 0)
-        load_and_check(tmp("f5.geojson"), NULL, r, n);
+    write_rows(t_tmp("f5.csv"), r, n, "time", ',');
+    if (sh("ogr2ogr -f GeoJSON '%s' '%s' %s", t_tmp("f5.geojson"), t_tmp("f5.csv"), geo_oo) == 0)
+        load_and_check(t_tmp("f5.geojson"), NULL, r, n);
 }
 
 TEST(ingest_measure, format_geopackage)
 {
     mrow r[8];
     int n = format_rows(6, r);
-    write_rows(tmp("f6.csv"), r, n, "time", ',');
-    if (sh("ogr2ogr -f GPKG '%s' '%s' %s", tmp("f6.gpkg"), tmp("f6.csv"), geo_oo) == 0)
-        load_and_check(tmp("f6.gpkg"), NULL, r, n);
+    write_rows(t_tmp("f6.csv"), r, n, "time", ',');
+    if (sh("ogr2ogr -f GPKG '%s' '%s' %s", t_tmp("f6.gpkg"), t_tmp("f6.csv"), geo_oo) == 0)
+        load_and_check(t_tmp("f6.gpkg"), NULL, r, n);
 }
 
 /* KML with the time as each placemark's <TimeStamp> (a column named
@@ -445,18 +431,18 @@ TEST(ingest_measure, format_kml)
 {
     mrow r[8];
     int n = format_rows(7, r);
-    write_rows(tmp("f7.csv"), r, n, "timestamp", ',');
-    if (sh("ogr2ogr -f KML '%s' '%s' %s", tmp("f7.kml"), tmp("f7.csv"), geo_oo) == 0)
-        load_and_check(tmp("f7.kml"), NULL, r, n);
+    write_rows(t_tmp("f7.csv"), r, n, "timestamp", ',');
+    if (sh("ogr2ogr -f KML '%s' '%s' %s", t_tmp("f7.kml"), t_tmp("f7.csv"), geo_oo) == 0)
+        load_and_check(t_tmp("f7.kml"), NULL, r, n);
 }
 
 TEST(ingest_measure, format_kmz)
 {
     mrow r[8];
     int n = format_rows(8, r);
-    write_rows(tmp("f8.csv"), r, n, "timestamp", ',');
-    if (sh("ogr2ogr -f LIBKML '%s' '%s' %s", tmp("f8.kmz"), tmp("f8.csv"), geo_oo) == 0)
-        load_and_check(tmp("f8.kmz"), NULL, r, n);
+    write_rows(t_tmp("f8.csv"), r, n, "timestamp", ',');
+    if (sh("ogr2ogr -f LIBKML '%s' '%s' %s", t_tmp("f8.kmz"), t_tmp("f8.csv"), geo_oo) == 0)
+        load_and_check(t_tmp("f8.kmz"), NULL, r, n);
 }
 
 /* KML whose time is an ordinary data column "time" (ExtendedData), as a
@@ -466,29 +452,29 @@ TEST(ingest_measure, format_kml_time_column)
 {
     mrow r[8];
     int n = format_rows(9, r);
-    write_rows(tmp("f9.csv"), r, n, "time", ',');
-    if (sh("ogr2ogr -f KML '%s' '%s' %s", tmp("f9.kml"), tmp("f9.csv"), geo_oo) == 0)
-        load_and_check(tmp("f9.kml"), NULL, r, n);
+    write_rows(t_tmp("f9.csv"), r, n, "time", ',');
+    if (sh("ogr2ogr -f KML '%s' '%s' %s", t_tmp("f9.kml"), t_tmp("f9.csv"), geo_oo) == 0)
+        load_and_check(t_tmp("f9.kml"), NULL, r, n);
 }
 
 TEST(ingest_measure, format_zipped_shapefile)
 {
     mrow r[8];
     int n = format_rows(10, r);
-    write_rows(tmp("f10.csv"), r, n, "time", ',');
-    if (sh("mkdir -p '%s' && ogr2ogr -f 'ESRI Shapefile' '%s' '%s' %s", tmp("shp10"),
-           tmp("shp10/m10.shp"), tmp("f10.csv"), geo_oo) != 0)
+    write_rows(t_tmp("f10.csv"), r, n, "time", ',');
+    if (sh("mkdir -p '%s' && ogr2ogr -f 'ESRI Shapefile' '%s' '%s' %s", t_tmp("shp10"),
+           t_tmp("shp10/m10.shp"), t_tmp("f10.csv"), geo_oo) != 0)
         return;
     int zipped =
         system("command -v zip >/dev/null 2>&1") == 0
-            ? sh("cd '%s' && zip -q '%s' m10.shp m10.shx m10.dbf m10.prj", tmp("shp10"),
-                 tmp("f10.zip"))
+            ? sh("cd '%s' && zip -q '%s' m10.shp m10.shx m10.dbf m10.prj", t_tmp("shp10"),
+                 t_tmp("f10.zip"))
             : sh("cd '%s' && python3 -c 'import zipfile,sys; z=zipfile.ZipFile(sys.argv[1],"
                  "\"w\"); [z.write(f) for f in sys.argv[2:]]; z.close()' '%s' m10.shp "
                  "m10.shx m10.dbf m10.prj",
-                 tmp("shp10"), tmp("f10.zip"));
+                 t_tmp("shp10"), t_tmp("f10.zip"));
     if (zipped == 0)
-        load_and_check(tmp("f10.zip"), NULL, r, n);
+        load_and_check(t_tmp("f10.zip"), NULL, r, n);
 }
 
 /* GPX written by ogr2ogr: the time goes into <time>, the other columns into
@@ -502,10 +488,10 @@ TEST(ingest_measure, format_gpx_from_ogr2ogr)
     int n = format_rows(11, r);
     for (int i = 0; i < n; i++)
         r[i].tech_in = r[i].tech = "4G";
-    write_rows(tmp("f11.csv"), r, n, "time", ',');
-    if (sh("ogr2ogr -f GPX '%s' '%s' %s -dsco GPX_USE_EXTENSIONS=YES", tmp("f11.gpx"),
-           tmp("f11.csv"), geo_oo) == 0)
-        load_and_check(tmp("f11.gpx"), "--tech 4G", r, n);
+    write_rows(t_tmp("f11.csv"), r, n, "time", ',');
+    if (sh("ogr2ogr -f GPX '%s' '%s' %s -dsco GPX_USE_EXTENSIONS=YES", t_tmp("f11.gpx"),
+           t_tmp("f11.csv"), geo_oo) == 0)
+        load_and_check(t_tmp("f11.gpx"), "--tech 4G", r, n);
 }
 
 /* GPX waypoints as a GPS logger writes them: <time> in UTC, the values in
@@ -532,8 +518,8 @@ TEST(ingest_measure, format_gpx_waypoints)
             r[i].lat, r[i].lon, ts, r[i].op, r[i].tech_in, r[i].down, r[i].up, r[i].ping);
     }
     snprintf(gpx + len, sizeof gpx - len, "</gpx>\n");
-    write_file(tmp("f12.gpx"), gpx);
-    load_and_check(tmp("f12.gpx"), NULL, r, n);
+    write_file(t_tmp("f12.gpx"), gpx);
+    load_and_check(t_tmp("f12.gpx"), NULL, r, n);
 }
 
 /* ------------------------------------------------------------ 2. CRSs */
@@ -552,11 +538,11 @@ static int project(const wgs *p, int n, int epsg, double *e, double *nn)
         len += (size_t)snprintf(in + len, sizeof in - len, "%.7f %.7f\n", p[i].lat, p[i].lon);
     char name[64];
     snprintf(name, sizeof name, "wgs-%d.txt", epsg);
-    write_file(tmp("%s", name), in);
-    if (sh("cs2cs -f %%.4f EPSG:4326 EPSG:%d < '%s' > '%s.out'", epsg, tmp("%s", name),
-           tmp("%s", name)) != 0)
+    write_file(t_tmp("%s", name), in);
+    if (sh("cs2cs -f %%.4f EPSG:4326 EPSG:%d < '%s' > '%s.out'", epsg, t_tmp("%s", name),
+           t_tmp("%s", name)) != 0)
         return -1;
-    char *out = read_all(tmp("%s.out", name));
+    char *out = read_all(t_tmp("%s.out", name));
     if (!out)
         return -1;
     char *p1 = out;
@@ -595,9 +581,9 @@ static void crs_roundtrip(const wgs *p, int n, int epsg, const char *crs, int da
                                 20 + 5 * i);
     char file[64];
     snprintf(file, sizeof file, "crs-%d-%d.csv", epsg, swap);
-    write_file(tmp("%s", file), csv);
+    write_file(t_tmp("%s", file), csv);
     char args[1024];
-    snprintf(args, sizeof args, "'%s' --crs %s", tmp("%s", file), crs);
+    snprintf(args, sizeof args, "'%s' --crs %s", t_tmp("%s", file), crs);
     summary s;
     char *err = NULL;
     int rc = ingest(args, &s, &err);
@@ -697,13 +683,13 @@ TEST(ingest_measure, projected_without_crs_is_refused)
     for (int i = 0; i < 3; i++)
         len += (size_t)snprintf(csv + len, sizeof csv - len, "%.4f,%.4f,%s,viettel,4G,50\n", e[i],
                                 nn[i], iso7(t0 + 60 * i));
-    write_file(tmp("nocrs.csv"), csv);
+    write_file(t_tmp("nocrs.csv"), csv);
     PGconn *c = t_sysdb();
     totals before = db_totals(c);
     summary s;
     char *err = NULL;
     char args[600];
-    snprintf(args, sizeof args, "'%s'", tmp("nocrs.csv"));
+    snprintf(args, sizeof args, "'%s'", t_tmp("nocrs.csv"));
     int rc = ingest(args, &s, &err);
     CHECK(rc != 0);
     CHECK_CONTAINS(err, "--crs");
@@ -729,10 +715,10 @@ TEST(ingest_measure, vietnamese_headers_and_kbps)
                       "105.8612,21.0312,10/03/2025 08:31,VinaPhone,4G,39999,8000,35\n"
                       "105.8613,21.0313,10/03/2025 08:32,452-01,5G,120500,30500,15\n"
                       "105.8614,21.0314,10/03/2025 08:33,Viettel,3G,40000,999,120\n";
-    write_file(tmp("vn.csv"), csv);
+    write_file(t_tmp("vn.csv"), csv);
     summary s;
     char args[600];
-    snprintf(args, sizeof args, "'%s'", tmp("vn.csv"));
+    snprintf(args, sizeof args, "'%s'", t_tmp("vn.csv"));
     CHECK_INT(ingest(args, &s, NULL), 0);
     CHECK_SUMMARY(s, 4, 4, 0, 0, 3, 1);
     long long t0 = utc(2025, 3, 10, 1, 30, 0); /* 08:30 in Vietnam */
@@ -784,15 +770,15 @@ TEST(ingest_measure, bad_rows_go_to_the_reject_file)
         len += (size_t)snprintf(csv + len, sizeof csv - len, "%s\n", rows[i].line);
         nrej += rows[i].why != NULL;
     }
-    write_file(tmp("bad.csv"), csv);
+    write_file(t_tmp("bad.csv"), csv);
     summary s;
     char args[1200];
-    snprintf(args, sizeof args, "'%s' --rejects '%s'", tmp("bad.csv"), tmp("bad-rejects.csv"));
+    snprintf(args, sizeof args, "'%s' --rejects '%s'", t_tmp("bad.csv"), t_tmp("bad-rejects.csv"));
     CHECK_INT(ingest(args, &s, NULL), 0);
     CHECK_SUMMARY(s, n, n - nrej, nrej, 0, 1, 1);
-    CHECK_STR(s.reject_file, tmp("bad-rejects.csv"));
+    CHECK_STR(s.reject_file, t_tmp("bad-rejects.csv"));
 
-    char *rej = read_all(tmp("bad-rejects.csv"));
+    char *rej = read_all(t_tmp("bad-rejects.csv"));
     CHECK(rej != NULL);
     if (rej) {
         char *save = NULL, *line = strtok_r(rej, "\n", &save);
@@ -846,13 +832,13 @@ TEST(ingest_measure, bad_rows_go_to_the_reject_file)
  * reject_file null); and a file with no usable row is refused whole. */
 TEST(ingest_measure, missing_columns_store_nothing)
 {
-    write_file(tmp("nocols.csv"), "lat,lon,operator,tech\n21.05,105.85,viettel,4G\n");
+    write_file(t_tmp("nocols.csv"), "lat,lon,operator,tech\n21.05,105.85,viettel,4G\n");
     PGconn *c = t_sysdb();
     totals before = db_totals(c);
     summary s;
     char *err = NULL;
     char args[600];
-    snprintf(args, sizeof args, "'%s'", tmp("nocols.csv"));
+    snprintf(args, sizeof args, "'%s'", t_tmp("nocols.csv"));
     CHECK(ingest(args, &s, &err) != 0);
     CHECK_CONTAINS(err, "time");
     CHECK_CONTAINS(err, "download");
@@ -879,12 +865,12 @@ static void write_dup_rows(const char *path, int from, int to)
 
 TEST(ingest_measure, same_file_twice_and_overlap)
 {
-    write_dup_rows(tmp("dup-a.csv"), 0, 6); /* downloads 30..55: 4 meet 40 */
-    write_dup_rows(tmp("dup-b.csv"), 3, 9); /* 3 old rows, 3 new (45..70: all meet) */
+    write_dup_rows(t_tmp("dup-a.csv"), 0, 6); /* downloads 30..55: 4 meet 40 */
+    write_dup_rows(t_tmp("dup-b.csv"), 3, 9); /* 3 old rows, 3 new (45..70: all meet) */
     summary s1, s2, s3;
     char a[600], b[600];
-    snprintf(a, sizeof a, "'%s'", tmp("dup-a.csv"));
-    snprintf(b, sizeof b, "'%s'", tmp("dup-b.csv"));
+    snprintf(a, sizeof a, "'%s'", t_tmp("dup-a.csv"));
+    snprintf(b, sizeof b, "'%s'", t_tmp("dup-b.csv"));
     PGconn *c = t_sysdb();
     totals t0 = db_totals(c);
     CHECK_INT(ingest(a, &s1, NULL), 0);
@@ -923,7 +909,7 @@ static long long big_copy_running(PGconn *super)
 
 TEST(ingest_measure, interrupted_load_leaves_nothing)
 {
-    const char *big = tmp("big.csv");
+    const char *big = t_tmp("big.csv");
     FILE *f = fopen(big, "wb");
     CHECK(f != NULL);
     if (!f)
@@ -1066,7 +1052,7 @@ TEST(ingest_measure, cells_match_raw_rows)
 {
     int n = COV_SITES * COV_PER_SITE;
     double *lat = malloc(sizeof(double) * (size_t)n), *lon = malloc(sizeof(double) * (size_t)n);
-    FILE *f = fopen(tmp("cov.csv"), "wb");
+    FILE *f = fopen(t_tmp("cov.csv"), "wb");
     CHECK(lat && lon && f);
     if (!lat || !lon || !f) {
         free(lat);
@@ -1095,7 +1081,7 @@ TEST(ingest_measure, cells_match_raw_rows)
     fclose(f);
     summary s;
     char args[600];
-    snprintf(args, sizeof args, "'%s'", tmp("cov.csv"));
+    snprintf(args, sizeof args, "'%s'", t_tmp("cov.csv"));
     CHECK_INT(ingest(args, &s, NULL), 0);
     CHECK_SUMMARY(s, n, n, 0, 0, meet, n - meet);
 
@@ -1224,11 +1210,11 @@ static void check_box(PGconn *c, int z, double tol, const char *when)
 TEST(ingest_measure, cells_across_runs_and_batches)
 {
     int n = 150000;
-    CHECK_INT(write_spread(tmp("spread1.csv"), n, utc(2025, 6, 2, 0, 0, 0), 0), 0);
-    CHECK_INT(write_spread(tmp("spread2.csv"), 6000, utc(2025, 6, 20, 0, 0, 0), 5), 0);
+    CHECK_INT(write_spread(t_tmp("spread1.csv"), n, utc(2025, 6, 2, 0, 0, 0), 0), 0);
+    CHECK_INT(write_spread(t_tmp("spread2.csv"), 6000, utc(2025, 6, 20, 0, 0, 0), 5), 0);
     summary s;
     char args[600];
-    snprintf(args, sizeof args, "'%s'", tmp("spread1.csv"));
+    snprintf(args, sizeof args, "'%s'", t_tmp("spread1.csv"));
     CHECK_INT(ingest(args, &s, NULL), 0);
     CHECK_INT(s.rows, n);
     CHECK_INT(s.accepted, n);
@@ -1243,7 +1229,7 @@ TEST(ingest_measure, cells_across_runs_and_batches)
     CHECK(sql_ll(c, "SELECT count(*) FROM coverage_cells WHERE res < 16") > 100);
     CHECK_INT(sql_ll(c, "%s", derived), 0);
     long long cells16 = sql_ll(c, "SELECT count(*) FROM coverage_cells WHERE res = 16");
-    snprintf(args, sizeof args, "'%s'", tmp("spread2.csv"));
+    snprintf(args, sizeof args, "'%s'", t_tmp("spread2.csv"));
     CHECK_INT(ingest(args, &s, NULL), 0);
     CHECK_INT(s.accepted, 6000);
     CHECK_INT(s.duplicates, 0);

@@ -85,36 +85,6 @@ static const char *const formats[] = {"geojson", "gpkg", "kml", "csv", "xlsx", "
 
 /* ------------------------------------------------------------ helpers */
 
-static const char *tmp(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static const char *tmp(const char *fmt, ...)
-{
-    static char bufs[8][512];
-    static int next;
-    char *b = bufs[next++ % 8];
-    int n = snprintf(b, sizeof bufs[0], "%s/", t_tmpdir());
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(b + n, sizeof bufs[0] - (size_t)n, fmt, ap);
-    va_end(ap);
-    return b;
-}
-
-static long long sql_ll(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static long long sql_ll(const char *fmt, ...)
-{
-    char q[4096];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(q, sizeof q, fmt, ap);
-    va_end(ap);
-    PGconn *c = t_sysdb();
-    char *s = c ? t_sql(c, q) : NULL;
-    long long v = s ? strtoll(s, NULL, 10) : -1;
-    free(s);
-    PQfinish(c);
-    return v;
-}
-
 static char *sql_str(const char *q)
 {
     PGconn *c = t_sysdb();
@@ -479,7 +449,7 @@ TEST(maps_export, points_every_format)
         char path[128], what[64];
         snprintf(path, sizeof path, "/v1/export/points.%s?unit=15", fmt);
         snprintf(what, sizeof what, "points.%s", fmt);
-        const char *file = tmp("points-15.%s", fmt);
+        const char *file = t_tmp("points-15.%s", fmt);
         if (get_file(__LINE__, path, tok_min, file, 200) != 200)
             continue;
         GDALDatasetH ds = open_export(__LINE__, file, fmt);
@@ -566,7 +536,7 @@ TEST(maps_export, reports_every_format_vietnamese)
         char path[128], what[64];
         snprintf(path, sizeof path, "/v1/export/reports.%s", fmt);
         snprintf(what, sizeof what, "reports.%s", fmt);
-        const char *file = tmp("reports-l15.%s", fmt);
+        const char *file = t_tmp("reports-l15.%s", fmt);
         if (get_file(__LINE__, path, tok_l15, file, 200) != 200)
             continue;
         GDALDatasetH ds = open_export(__LINE__, file, fmt);
@@ -637,7 +607,7 @@ TEST(maps_export, coverage_every_format)
     int x[3], y[3];
     for (int c = 0; c < 3; c++)
         geo_tile_xy(16, cells[c].lon, cells[c].lat, &x[c], &y[c]);
-    CHECK_INT(sql_ll("SELECT count(*) FROM coverage_cells WHERE res = 16 AND carrier_code ="
+    CHECK_INT(t_sys_ll("SELECT count(*) FROM coverage_cells WHERE res = 16 AND carrier_code ="
                      " 'viettel' AND technology = '4G' AND cell_x BETWEEN %d AND %d"
                      " AND cell_y BETWEEN %d AND %d",
                      x[0], x[2], y[2], y[0]) > 0,
@@ -649,7 +619,7 @@ TEST(maps_export, coverage_every_format)
         snprintf(path, sizeof path,
                  "/v1/export/coverage.%s?bbox=" CELL_BBOX "&carrier=viettel&tech=4G", fmt);
         snprintf(what, sizeof what, "coverage.%s", fmt);
-        const char *file = tmp("coverage.%s", fmt);
+        const char *file = t_tmp("coverage.%s", fmt);
         if (get_file(__LINE__, path, NULL, file, 200) != 200) /* public: no token */
             continue;
         GDALDatasetH ds = open_export(__LINE__, file, fmt);
@@ -709,7 +679,7 @@ TEST(maps_export, units_every_format)
     cJSON_Delete(j);
     t_resp_free(&r);
     CHECK_INT(nprov, 34);
-    const char *all = tmp("units-all.csv");
+    const char *all = t_tmp("units-all.csv");
     if (get_file(__LINE__, "/v1/export/units.csv", NULL, all, 200) == 200) {
         GDALDatasetH ds = open_export(__LINE__, all, "csv");
         if (ds) {
@@ -718,7 +688,7 @@ TEST(maps_export, units_every_format)
         }
     }
     long long nbox =
-        sql_ll("SELECT count(*) FROM admin_units WHERE level = 'province'"
+        t_sys_ll("SELECT count(*) FROM admin_units WHERE level = 'province'"
                " AND valid_to IS NULL AND geom && ST_MakeEnvelope(" UNIT_BBOX ", 4326)");
     CHECK(nbox >= 1 && nbox < nprov);
     char *name15 = sql_str("SELECT name FROM admin_units WHERE level = 'province' AND code = '15'"
@@ -730,7 +700,7 @@ TEST(maps_export, units_every_format)
         char path[128], what[64];
         snprintf(path, sizeof path, "/v1/export/units.%s?bbox=" UNIT_BBOX, fmt);
         snprintf(what, sizeof what, "units.%s", fmt);
-        const char *file = tmp("units.%s", fmt);
+        const char *file = t_tmp("units.%s", fmt);
         if (get_file(__LINE__, path, NULL, file, 200) != 200)
             continue;
         GDALDatasetH ds = open_export(__LINE__, file, fmt);
@@ -767,10 +737,10 @@ TEST(maps_export, units_every_format)
     free(name15);
 
     /* the communes of one province */
-    long long nc = sql_ll("SELECT count(*) FROM admin_units WHERE level = 'commune'"
+    long long nc = t_sys_ll("SELECT count(*) FROM admin_units WHERE level = 'commune'"
                           " AND province_code = '15' AND valid_to IS NULL");
     CHECK(nc > 0);
-    const char *file = tmp("communes-15.gpkg");
+    const char *file = t_tmp("communes-15.gpkg");
     if (get_file(__LINE__, "/v1/export/units.gpkg?level=commune&province=15", NULL, file, 200) ==
         200) {
         GDALDatasetH ds = open_export(__LINE__, file, "gpkg");
@@ -794,7 +764,7 @@ TEST(maps_export, scoping)
     for (int w = 0; w < 3; w++) {
         int nw = 0;
         long long *want = list_ids("/v1/points?limit=1000", who[w].tok, "features", &nw);
-        const char *file = tmp("points-%s.geojson", who[w].name);
+        const char *file = t_tmp("points-%s.geojson", who[w].name);
         if (get_file(__LINE__, "/v1/export/points.geojson", who[w].tok, file, 200) == 200) {
             GDALDatasetH ds = open_export(__LINE__, file, "geojson");
             OGRLayerH l = ds ? GDALDatasetGetLayer(ds, 0) : NULL;
@@ -803,7 +773,7 @@ TEST(maps_export, scoping)
             same_ids(__LINE__, who[w].name, got, ng, want, nw);
             if (w == 0) {
                 CHECK(has_id(got, ng, pt_h) && !has_id(got, ng, pt_a));
-                CHECK_INT(ng, sql_ll("SELECT count(*) FROM dz_points WHERE province_code = '01'"));
+                CHECK_INT(ng, t_sys_ll("SELECT count(*) FROM dz_points WHERE province_code = '01'"));
                 OGRFeatureH f;
                 OGR_L_ResetReading(l);
                 while (l && (f = OGR_L_GetNextFeature(l)) != NULL) {
@@ -824,7 +794,7 @@ TEST(maps_export, scoping)
     /* Hà Nội's reports are not Lào Cai's */
     int nr = 0;
     long long *rl = list_ids("/v1/reports?limit=1000", tok_l01, "reports", &nr);
-    const char *file = tmp("reports-l01.csv");
+    const char *file = t_tmp("reports-l01.csv");
     if (get_file(__LINE__, "/v1/export/reports.csv", tok_l01, file, 200) == 200) {
         GDALDatasetH ds = open_export(__LINE__, file, "csv");
         OGRLayerH l = ds ? GDALDatasetGetLayer(ds, 0) : NULL;
@@ -848,7 +818,7 @@ TEST(maps_export, scoping)
     problem(__LINE__, "/v1/export/reports.kml", tok_pub, 403, "public");
     CHECK_INT(get_file(__LINE__, "/v1/export/units.csv", tok_pub, NULL, 200), 200);
     /* an empty export is a valid file with no features */
-    file = tmp("empty.gpkg");
+    file = t_tmp("empty.gpkg");
     if (get_file(__LINE__, "/v1/export/points.gpkg?unit=96", tok_l15, file, 200) == 200) {
         GDALDatasetH ds = open_export(__LINE__, file, "gpkg");
         if (ds) {
@@ -901,14 +871,14 @@ TEST(maps_export, headers_and_bad_requests)
 TEST(maps_export, cli_matches_http)
 {
     char args[1024];
-    const char *cli = tmp("cli-points-15.gpkg");
+    const char *cli = t_tmp("cli-points-15.gpkg");
     snprintf(args, sizeof args, "export points.gpkg --unit 15 --out '%s'", cli);
     char *out = NULL, *err = NULL;
     CHECK_INT(t_run(args, NULL, &out, &err), 0);
     CHECK_CONTAINS(out, " points");
     free(out);
     free(err);
-    const char *http = tmp("points-15.gpkg"); /* from points_every_format */
+    const char *http = t_tmp("points-15.gpkg"); /* from points_every_format */
     GDALDatasetH a = open_export(__LINE__, cli, "gpkg"), b = open_export(__LINE__, http, "gpkg");
     if (a && b) {
         int na = 0, nb = 0;
@@ -936,10 +906,10 @@ TEST(maps_export, cli_matches_http)
         GDALClose(b);
 
     /* with a locality's token: what that account sees over HTTP */
-    cli = tmp("cli-reports-l15.geojson");
+    cli = t_tmp("cli-reports-l15.geojson");
     snprintf(args, sizeof args, "export reports.geojson --token %s --out '%s'", tok_l15, cli);
     CHECK_INT(t_run(args, NULL, NULL, NULL), 0);
-    http = tmp("reports-l15.geojson"); /* from reports_every_format_vietnamese */
+    http = t_tmp("reports-l15.geojson"); /* from reports_every_format_vietnamese */
     a = open_export(__LINE__, cli, "geojson");
     b = open_export(__LINE__, http, "geojson");
     if (a && b) {
@@ -947,7 +917,7 @@ TEST(maps_export, cli_matches_http)
         long long *ia = layer_ids(GDALDatasetGetLayer(a, 0), "id", &na);
         long long *ib = layer_ids(GDALDatasetGetLayer(b, 0), "id", &nb);
         same_ids(__LINE__, "cli vs http (locality)", ia, na, ib, nb);
-        CHECK(nb > 0 && na < sql_ll("SELECT count(*) FROM reports"));
+        CHECK(nb > 0 && na < t_sys_ll("SELECT count(*) FROM reports"));
         free(ia);
         free(ib);
     }
@@ -958,19 +928,19 @@ TEST(maps_export, cli_matches_http)
 
     /* refusals */
     snprintf(args, sizeof args, "export points.gpkg --token %s --out '%s'", tok_pub,
-             tmp("never.gpkg"));
+             t_tmp("never.gpkg"));
     CHECK(t_run(args, NULL, NULL, &err) != 0);
     CHECK_CONTAINS(err, "may not export points");
     free(err);
-    CHECK(access(tmp("never.gpkg"), F_OK) != 0);
+    CHECK(access(t_tmp("never.gpkg"), F_OK) != 0);
     CHECK_INT(t_run("export points.docx", NULL, NULL, NULL), 2);
     CHECK_INT(t_run("export points.gpkg --status lost", NULL, NULL, NULL), 2);
     snprintf(args, sizeof args, "export points.csv --unit 15 --export-max-rows 1 --out '%s'",
-             tmp("capped.csv"));
+             t_tmp("capped.csv"));
     CHECK(t_run(args, NULL, NULL, &err) != 0);
     CHECK_CONTAINS(err, "LOMSONG_EXPORT_MAX_ROWS");
     free(err);
-    CHECK(access(tmp("capped.csv"), F_OK) != 0);
+    CHECK(access(t_tmp("capped.csv"), F_OK) != 0);
     CHECK_INT(t_run("help", NULL, &out, NULL), 0);
     CHECK_CONTAINS(out, "export LAYER.FORMAT");
     free(out);
@@ -1051,7 +1021,7 @@ static void pixel(const double gt[6], double x, double y, int *c, int *r)
 
 TEST(maps_export, map_png_and_tif)
 {
-    const char *png = tmp("15.png"), *tif = tmp("15.tif");
+    const char *png = t_tmp("15.png"), *tif = t_tmp("15.tif");
     if (get_file(__LINE__, "/v1/maps/15.png?width=1024", NULL, png, 200) != 200 ||
         get_file(__LINE__, "/v1/maps/15.tif?width=1024", NULL, tif, 200) != 200)
         return;
@@ -1127,7 +1097,7 @@ TEST(maps_export, map_png_and_tif)
 
 TEST(maps_export, map_points_follow_the_token)
 {
-    const char *png = tmp("15-points.png"), *tif = tmp("15-points.tif");
+    const char *png = t_tmp("15-points.png"), *tif = t_tmp("15-points.tif");
     struct img p, t;
     if (get_file(__LINE__, "/v1/maps/15.tif?layer=points&width=2048", tok_l15, tif, 200) != 200 ||
         open_image(__LINE__, tif, &t) != 0)
