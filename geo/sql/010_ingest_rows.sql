@@ -12,7 +12,10 @@ ALTER TABLE measurements DROP COLUMN id;
 DROP SEQUENCE measurements_id_seq;
 
 DROP INDEX measurements_batch_idx;
-CREATE INDEX measurements_batch_brin ON measurements USING brin (batch_id) WITH (pages_per_range = 16);
+-- autosummarize: a filled range is summed up soon (autovacuum's work item),
+-- not only at the next vacuum; ranges not summed up yet are read whole.
+CREATE INDEX measurements_batch_brin ON measurements USING brin (batch_id)
+    WITH (pages_per_range = 16, autosummarize = on);
 
 -- Coverage cells without a row trigger.  The BEFORE trigger that derived a
 -- coarse cell's p10/p50 from its histogram fired (as a WHEN test) for every
