@@ -174,9 +174,8 @@ ls_status ingest_area_load(PGconn *c, ingest_area **out, char *err, size_t errle
      * a dataset of its own and a copy doubled the grid's 14 MB at the
      * ingest's peak memory. */
     char mem[256];
-    snprintf(mem, sizeof(mem),
-             "MEM:::DATAPOINTER=%p,PIXELS=%d,LINES=%d,BANDS=1,DATATYPE=Byte", (void *)a->label,
-             a->w, a->h);
+    snprintf(mem, sizeof(mem), "MEM:::DATAPOINTER=%p,PIXELS=%d,LINES=%d,BANDS=1,DATATYPE=Byte",
+             (void *)a->label, a->w, a->h);
     ds = GDALOpen(mem, GA_Update);
     if (!ds) {
         st = LS_ENOMEM;

@@ -183,8 +183,9 @@ static int ingest_reports_cli(const ls_config *cfg, int argc, char **argv)
         } else {
             printf("%s: batch %lld: %lld rows, %lld accepted (%lld reports filed: %lld new "
                    "points, %lld joined a point; %lld duplicates), %lld rejected%s%s\n",
-                   a.files[f], s.batch, s.rows, s.accepted, s.reports, s.points_new, s.points_joined,
-                   s.duplicates, s.rejected, *s.reject_file ? " -> " : "", s.reject_file);
+                   a.files[f], s.batch, s.rows, s.accepted, s.reports, s.points_new,
+                   s.points_joined, s.duplicates, s.rejected, *s.reject_file ? " -> " : "",
+                   s.reject_file);
         }
         fprintf(stderr, "%s: %s\n", a.files[f], s.notes);
     }

@@ -594,7 +594,6 @@ static char *put_text(char *p, const char *s)
     return p + n;
 }
 
-
 static ls_status flush_copy(struct run *R, int force)
 {
     if (R->copy.len == 0 || (!force && R->copy.len < COPY_FLUSH))
@@ -780,7 +779,8 @@ static ls_status spool_row(struct run *R, int month, const char *row, size_t len
             sp = &R->spool[i];
     if (!sp) {
         if (R->nspool == MAX_MONTHS) {
-            snprintf(R->serr, sizeof(R->serr), "the file spans more than %d months: split it", MAX_MONTHS);
+            snprintf(R->serr, sizeof(R->serr), "the file spans more than %d months: split it",
+                     MAX_MONTHS);
             return LS_EINVAL;
         }
         sp = &R->spool[R->nspool];
@@ -793,7 +793,8 @@ static ls_status spool_row(struct run *R, int month, const char *row, size_t len
         R->nspool++;
     }
     if (fwrite(row, 1, len, sp->f) != len) {
-        snprintf(R->serr, sizeof(R->serr), "a temporary file could not be written: %s", strerror(errno));
+        snprintf(R->serr, sizeof(R->serr), "a temporary file could not be written: %s",
+                 strerror(errno));
         return LS_EIO;
     }
     sp->rows++;
@@ -1003,8 +1004,7 @@ static void deepen_socket(struct run *R)
 static void restore_socket(struct run *R)
 {
     int fd = PQsocket(R->c), v = R->sndbuf0 / 2; /* the kernel doubles what it is given */
-    if (fd >= 0 && R->sndbuf0 > 0 &&
-        setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &v, sizeof(v)) != 0)
+    if (fd >= 0 && R->sndbuf0 > 0 && setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &v, sizeof(v)) != 0)
         (void)setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &v, sizeof(v));
 }
 
@@ -1208,7 +1208,8 @@ static ls_status finish_chunk(struct run *R)
                              (r->has_sinr ? MR_SINR : 0) | (*r->device ? MR_DEVICE : 0) |
                              (meets ? MR_MEETS : 0));
         for (int k = 0; *r->device && k < 8; k++) /* the hex of hash16, as bytes */
-            m->device[k] = (unsigned char)(hexval(r->device[2 * k]) << 4 | hexval(r->device[2 * k + 1]));
+            m->device[k] =
+                (unsigned char)(hexval(r->device[2 * k]) << 4 | hexval(r->device[2 * k + 1]));
         m->carrier = (uint8_t)r->carrier;
         memcpy(m->tech, r->tech, 2);
         if (++b->n == RUN_ROWS) {

@@ -203,8 +203,8 @@ static const row table[] = {
 static long long account_of(const char *token)
 {
     return t_sys_ll("SELECT account_id FROM api_tokens WHERE token_hash ="
-                  " sha256(convert_to('%s', 'UTF8'))",
-                  token);
+                    " sha256(convert_to('%s', 'UTF8'))",
+                    token);
 }
 
 /* A fresh fixture in province d, straight into the database (as the
@@ -386,10 +386,10 @@ TEST(api_authz, setup)
     /* the places are where the matrix says they are */
     for (int d = 0; d < 2; d++) {
         CHECK_INT(t_sys_ll("SELECT unit_at(ST_SetSRID(ST_MakePoint(%.6f, %.6f), 4326))::int",
-                         lon_of[d], lat_of[d]),
+                           lon_of[d], lat_of[d]),
                   atoi(prov_of[d]));
         CHECK_INT(t_sys_ll("SELECT unit_at(ST_SetSRID(ST_MakePoint(%.6f, %.6f), 4326))::int",
-                         lon_of[d], lat_of[d] - 0.06),
+                           lon_of[d], lat_of[d] - 0.06),
                   atoi(prov_of[d]));
         make_fixture(d, &fx[d]);
     }

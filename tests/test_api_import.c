@@ -106,8 +106,8 @@ typedef struct {
 
 static totals db_totals(void)
 {
-    totals t = {t_sys_ll("SELECT count(*) FROM reports"), t_sys_ll("SELECT count(*) FROM dz_points"),
-                t_sys_ll("SELECT count(*) FROM events"),
+    totals t = {t_sys_ll("SELECT count(*) FROM reports"),
+                t_sys_ll("SELECT count(*) FROM dz_points"), t_sys_ll("SELECT count(*) FROM events"),
                 t_sys_ll("SELECT count(*) FROM ingest_batches")};
     return t;
 }
@@ -247,7 +247,8 @@ static char *detail_of(const t_resp *r)
 /* Province of a place, as the server decides it. */
 static int province_at(double lat, double lon)
 {
-    return (int)t_sys_ll("SELECT unit_at(ST_SetSRID(ST_MakePoint(%.7f, %.7f), 4326))::int", lon, lat);
+    return (int)t_sys_ll("SELECT unit_at(ST_SetSRID(ST_MakePoint(%.7f, %.7f), 4326))::int", lon,
+                         lat);
 }
 
 /* ---------------------------------------------------------------- setup */
@@ -263,8 +264,8 @@ TEST(api_import, setup)
     CHECK(t_server_start("") != NULL);
     /* every test's area is in Lào Cai */
     CHECK_INT(t_sys_ll("SELECT count(*) FROM generate_series(21.70, 21.90, 0.02) lat,"
-                     " generate_series(104.50, 104.85, 0.05) lon"
-                     " WHERE unit_at(ST_SetSRID(ST_MakePoint(lon, lat), 4326)) <> '15'"),
+                       " generate_series(104.50, 104.85, 0.05) lon"
+                       " WHERE unit_at(ST_SetSRID(ST_MakePoint(lon, lat), 4326)) <> '15'"),
               0);
     CHECK_INT(province_at(21.03, 105.85), 1);
 }
@@ -344,8 +345,8 @@ TEST(api_import, csv_with_vietnamese_headers)
                   s.batch);
     /* rows 1 and 2 are one point; its counts are the sum of both */
     CHECK_INT(t_sys_ll("SELECT count(DISTINCT point_id) FROM reports WHERE source_batch = %lld"
-                     " AND source_row IN (1, 2)",
-                     s.batch),
+                       " AND source_row IN (1, 2)",
+                       s.batch),
               1);
     CHECK_SYS_STR("2|123|4G|reported",
                   "SELECT concat_ws('|', p.report_count, p.people_affected, p.technology,"
@@ -359,9 +360,9 @@ TEST(api_import, csv_with_vietnamese_headers)
                   " AND (e.data->>'batch')::bigint = %lld",
                   s.batch);
     CHECK_INT(t_sys_ll("SELECT count(*) FROM events e JOIN reports r ON r.id ="
-                     " (e.data->>'report_id')::bigint WHERE (e.data->>'batch')::bigint = %lld"
-                     " AND r.point_id = e.point_id AND e.actor_role = 'locality'",
-                     s.batch),
+                       " (e.data->>'report_id')::bigint WHERE (e.data->>'batch')::bigint = %lld"
+                       " AND r.point_id = e.point_id AND e.actor_role = 'locality'",
+                       s.batch),
               4);
     /* the batch is the account's, with the summary and the file's name */
     CHECK_SYS_STR("reports|committed|bao-cao-thang-9.csv|4|15",
@@ -485,11 +486,11 @@ static void check_format(int line, const char *file, const char *query, int f)
              "Bản F%d-2|3G|{mobifone,vinaphone}|weak_signal|3|11||0|0",
              f, f, f);
     char *got = t_sys_str("SELECT string_agg(concat_ws('|', place, technology, carriers, symptom,"
-                        " households, people_affected, coalesce(note, ''),"
-                        " round(abs(ST_Y(geom) - %.6f) * 1e6), round(abs(ST_X(geom) - %.6f"
-                        " - CASE WHEN technology = '3G' THEN 0.004 ELSE 0 END) * 1e6)), ';'"
-                        " ORDER BY place) FROM reports WHERE source_batch = %lld",
-                        lat, lon, s.batch);
+                          " households, people_affected, coalesce(note, ''),"
+                          " round(abs(ST_Y(geom) - %.6f) * 1e6), round(abs(ST_X(geom) - %.6f"
+                          " - CASE WHEN technology = '3G' THEN 0.004 ELSE 0 END) * 1e6)), ';'"
+                          " ORDER BY place) FROM reports WHERE source_batch = %lld",
+                          lat, lon, s.batch);
     if (!got || strcmp(got, want) != 0)
         t_fail(__FILE__, line, "%s: filed \"%s\", want \"%s\"", file, got ? got : "(null)", want);
     free(got);
@@ -609,9 +610,9 @@ TEST(api_import, vn2000_utm_with_x_as_northing)
     free(err);
     CHECK_SUMMARY(s, 2, 2, 0, 0, 2, 2, 0); /* 0.005 degrees of longitude: ~517 m apart */
     CHECK_INT(t_sys_ll("SELECT count(*) FROM reports WHERE source_batch = %lld"
-                     " AND abs(ST_Y(geom) - 21.86) < 1e-6 AND (abs(ST_X(geom) - 104.75) < 1e-6"
-                     " OR abs(ST_X(geom) - 104.755) < 1e-6)",
-                     s.batch),
+                       " AND abs(ST_Y(geom) - 21.86) < 1e-6 AND (abs(ST_X(geom) - 104.75) < 1e-6"
+                       " OR abs(ST_X(geom) - 104.755) < 1e-6)",
+                       s.batch),
               2);
 
     /* a GeoPackage in VN-2000 / UTM 48N says its CRS itself */
@@ -624,8 +625,8 @@ TEST(api_import, vn2000_utm_with_x_as_northing)
         return;
     CHECK_SUMMARY(s, 1, 1, 0, 0, 1, 1, 0);
     CHECK_INT(t_sys_ll("SELECT count(*) FROM reports WHERE source_batch = %lld"
-                     " AND abs(ST_Y(geom) - 21.86) < 1e-6 AND abs(ST_X(geom) - 104.76) < 1e-6",
-                     s.batch),
+                       " AND abs(ST_Y(geom) - 21.86) < 1e-6 AND abs(ST_X(geom) - 104.76) < 1e-6",
+                       s.batch),
               1);
 }
 
@@ -699,11 +700,11 @@ TEST(api_import, cli_and_http_give_the_same_result)
 TEST(api_import, commune_column_and_commune_accounts)
 {
     write_file(t_tmp("xa.csv"), "Thôn/Bản,Xã/Phường,Kinh độ,Vĩ độ,Công nghệ\n"
-                              "Thôn Một,Bát Xát,104.7500,21.7800,4G\n"
-                              "Thôn Hai,Xã Hợp Thành,104.7600,21.7800,4G\n"
-                              "Thôn Ba,Xã Không Có,104.7700,21.7800,4G\n"
-                              "Thôn Bốn,,104.7800,21.7800,4G\n"
-                              "Thôn Năm,02683,104.7900,21.7800,4G\n");
+                                "Thôn Một,Bát Xát,104.7500,21.7800,4G\n"
+                                "Thôn Hai,Xã Hợp Thành,104.7600,21.7800,4G\n"
+                                "Thôn Ba,Xã Không Có,104.7700,21.7800,4G\n"
+                                "Thôn Bốn,,104.7800,21.7800,4G\n"
+                                "Thôn Năm,02683,104.7900,21.7800,4G\n");
     summary s;
     if (UPLOAD(tok_c02683, t_tmp("xa.csv"), "?format=csv", &s, NULL) != 0)
         return;
@@ -719,8 +720,8 @@ TEST(api_import, commune_column_and_commune_accounts)
     free(rej);
     /* the points are the commune's: its account sees them */
     CHECK_INT(t_sys_ll("SELECT count(*) FROM dz_points p JOIN reports r ON r.point_id = p.id"
-                     " WHERE r.source_batch = %lld AND p.commune_code = '02683'",
-                     s.batch),
+                       " WHERE r.source_batch = %lld AND p.commune_code = '02683'",
+                       s.batch),
               3);
 }
 
@@ -729,7 +730,7 @@ TEST(api_import, commune_column_and_commune_accounts)
 TEST(api_import, map_overrides_both_ways)
 {
     write_file(t_tmp("map.csv"), "c1,c2,c3,c4,c5\n"
-                               "104.8200,21.7200,4G,Thôn Map,Viettel\n");
+                                 "104.8200,21.7200,4G,Thôn Map,Viettel\n");
     summary s;
     char *err = NULL;
     /* FIELD=COLUMN as for measurements, and COLUMN=FIELD as a locality may write */

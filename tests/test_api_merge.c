@@ -139,8 +139,8 @@ TEST(api_merge, setup)
     CHECK(tok_min && tok_l15 && tok_gm && tok_vnm);
     CHECK(t_server_start("") != NULL);
     CHECK_INT(t_sys_ll("SELECT count(*) FROM generate_series(21.55, 21.61, 0.01) lat,"
-                     " generate_series(104.40, 104.60, 0.05) lon"
-                     " WHERE unit_at(ST_SetSRID(ST_MakePoint(lon, lat), 4326)) <> '15'"),
+                       " generate_series(104.40, 104.60, 0.05) lon"
+                       " WHERE unit_at(ST_SetSRID(ST_MakePoint(lon, lat), 4326)) <> '15'"),
               0);
 }
 
@@ -178,8 +178,8 @@ TEST(api_merge, merge_moves_reports_and_recounts)
     CHECK_INT(t_sys_ll("SELECT count(*) FROM reports WHERE point_id = %lld", P1), 0);
     /* the remaining point was first reported when P1 was */
     CHECK_INT(t_sys_ll("SELECT count(*) FROM dz_points a, dz_points b WHERE a.id = %lld"
-                     " AND b.id = %lld AND a.first_reported = b.first_reported",
-                     P1, P2),
+                       " AND b.id = %lld AND a.first_reported = b.first_reported",
+                       P1, P2),
               1);
     /* an event on both points */
     char want[256];
@@ -365,9 +365,9 @@ TEST(api_merge, split_makes_a_point_of_its_own)
                   " FROM dz_points WHERE id = %lld",
                   P2);
     CHECK_INT(t_sys_ll("SELECT count(*) FROM dz_points p, reports r WHERE p.id = %lld"
-                     " AND r.id = %lld AND r.point_id = p.id AND ST_Equals(p.geom, r.geom)"
-                     " AND p.technology = r.technology AND p.province_code = r.province_code",
-                     n, r2),
+                       " AND r.id = %lld AND r.point_id = p.id AND ST_Equals(p.geom, r.geom)"
+                       " AND p.technology = r.technology AND p.province_code = r.province_code",
+                       n, r2),
               1);
     /* events on both */
     snprintf(want, sizeof want, "split|reported|reported|khác thôn|%lld|%lld", r2, n);

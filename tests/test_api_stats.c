@@ -476,8 +476,8 @@ static void upload_2g(int line, double lat, double lon, int n, double mbps, int 
 static void expect_state(int line, long long pid, const char *want)
 {
     char *s = t_sys_str("SELECT status || '/' || coalesce(blocked_reason, '-') FROM dz_points"
-                      " WHERE id = %lld",
-                      pid);
+                        " WHERE id = %lld",
+                        pid);
     if (!same(s, want))
         t_fail(__FILE__, line, "point %lld is %s, want %s (the world is not as built)", pid, S(s),
                want);
@@ -642,7 +642,7 @@ TEST(api_stats, known_world_by_province)
     EXPECT_STATE(O1, "verified/-");
     EXPECT_STATE(O2, "verified/-");
     CHECK_INT(t_sys_ll("SELECT count(*) FROM dz_points WHERE province_code = '11' AND"
-                     " technology = '2G'"),
+                       " technology = '2G'"),
               10);
     world_built = 1;
 
@@ -662,7 +662,7 @@ TEST(api_stats, known_world_by_province)
                r11.has_median ? "" : "null ", r11.median);
     /* the province's name */
     char *name = t_sys_str("SELECT name FROM admin_units WHERE level = 'province' AND code = '11'"
-                         " AND valid_to IS NULL");
+                           " AND valid_to IS NULL");
     CHECK(name != NULL);
     CHECK_STR(jstr(find_row(doc, "11"), "name"), name);
     CHECK_CONTAINS(jstr(find_row(doc, "11"), "name"), "Điện Biên");
@@ -736,26 +736,26 @@ TEST(api_stats, matches_the_events)
                    r.v[st[i]], want[st[i]]);
     /* every point of the province has events */
     CHECK_INT(want[F_RECEIVED], t_sys_ll("SELECT count(*) FROM dz_points WHERE province_code ="
-                                       " '11'"));
+                                         " '11'"));
 
     /* the rest from dz_points, in SQL of its own */
     static const char *const reasons[] = {"no_power", "site_permit", "terrain", "investment",
                                           "other"};
     for (int f = F_NO_POWER; f <= F_OTHER; f++) {
         long long w = t_sys_ll("SELECT count(*) FROM dz_points WHERE province_code = '11' AND"
-                             " status = 'blocked' AND blocked_reason = '%s'",
-                             reasons[f - F_NO_POWER]);
+                               " status = 'blocked' AND blocked_reason = '%s'",
+                               reasons[f - F_NO_POWER]);
         if (r.v[f] != w)
             t_fail(__FILE__, __LINE__, "row 11: blocked_by_reason.%s is %lld, dz_points say %lld",
                    fname[f], r.v[f], w);
     }
     long long od = t_sys_ll("SELECT count(*) FROM dz_points WHERE province_code = '11' AND"
-                          " due_date < (now() AT TIME ZONE 'Asia/Ho_Chi_Minh')::date AND status"
-                          " NOT IN ('fixed', 'verified', 'rejected', 'merged')");
+                            " due_date < (now() AT TIME ZONE 'Asia/Ho_Chi_Minh')::date AND status"
+                            " NOT IN ('fixed', 'verified', 'rejected', 'merged')");
     CHECK_INT(r.v[F_OVERDUE], od);
     char *m = t_sys_str("SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM"
-                      " verified_at - first_reported) / 86400) FROM dz_points WHERE"
-                      " province_code = '11' AND status = 'verified'");
+                        " verified_at - first_reported) / 86400) FROM dz_points WHERE"
+                        " province_code = '11' AND status = 'verified'");
     double wm = m ? strtod(m, NULL) : NAN;
     free(m);
     if (!r.has_median || !(fabs(r.median - wm) < 0.01))
@@ -881,7 +881,7 @@ TEST(api_stats, scoping)
     doc = PROGRESS(tok_l01, "tech", NULL, NULL);
     CHECK_INT(ROW(doc, "2G").v[F_RECEIVED],
               t_sys_ll("SELECT count(*) FROM dz_points WHERE province_code = '01' AND"
-                     " technology = '2G'"));
+                       " technology = '2G'"));
     CHECK_INT(TOTALS(doc).v[F_RECEIVED],
               t_sys_ll("SELECT count(*) FROM dz_points WHERE province_code = '01'"));
     cJSON_Delete(doc);
@@ -1365,7 +1365,7 @@ TEST(api_stats, the_same_as_a_recount)
     /* a commune's points: a commune-bound locality sees only these; one was
      * verified, one is Viettel's (MobiFone's withdrawn), one is blocked */
     char *commune = t_sys_str("SELECT code FROM admin_units WHERE level = 'commune' AND"
-                            " province_code = '11' AND valid_to IS NULL ORDER BY code LIMIT 1");
+                              " province_code = '11' AND valid_to IS NULL ORDER BY code LIMIT 1");
     CHECK(commune != NULL);
     if (!commune)
         return;

@@ -480,8 +480,8 @@ TEST(api_workflow, the_whole_story)
     CHECK(cJSON_IsFalse(item(props(f), "overdue")));
     cJSON_Delete(f);
     CHECK_INT(t_sys_ll("SELECT count(*) FROM assignments WHERE point_id = %lld AND status ="
-                     " 'assigned' AND due_date = '%s' AND province_code = '15'",
-                     p, due),
+                       " 'assigned' AND due_date = '%s' AND province_code = '15'",
+                       p, due),
               2);
 
     /* each carrier sees it in its work list, and only its own assignment */
@@ -553,8 +553,8 @@ TEST(api_workflow, the_whole_story)
     CHECK(cJSON_IsFalse(item(props(f), "overdue")));
     cJSON_Delete(f);
     CHECK_INT(t_sys_ll("SELECT count(*) FROM dz_points WHERE id = %lld AND status = 'fixed' AND"
-                     " fixed_at IS NOT NULL",
-                     p),
+                       " fixed_at IS NOT NULL",
+                       p),
               1);
 
     /* the history, in order.  For a carrier's move the event may give the
@@ -978,12 +978,12 @@ TEST(api_workflow, dispute)
     cJSON_Delete(f);
     CHECK_INT(count_events(p), before + 1);
     CHECK_INT(t_sys_ll("SELECT count(*) FROM dz_points WHERE id = %lld AND disputed AND"
-                     " status = 'fixed'",
-                     p),
+                       " status = 'fixed'",
+                       p),
               1);
     CHECK_INT(t_sys_ll("SELECT count(*) FROM events WHERE point_id = %lld AND kind = 'dispute'"
-                     " AND actor_role = 'locality'",
-                     p),
+                       " AND actor_role = 'locality'",
+                       p),
               1);
 
     /* a point not yet fixed cannot be disputed */
@@ -1035,8 +1035,8 @@ TEST(api_workflow, at_is_when_it_happened)
         t_fail(__FILE__, __LINE__, "event at %s, want %s", S(jstr(e, "at")), three);
     cJSON_Delete(f);
     CHECK_INT(t_sys_ll("SELECT count(*) FROM events WHERE point_id = %lld AND to_status ="
-                     " 'triaged' AND at = '%s'::timestamptz",
-                     p, three),
+                       " 'triaged' AND at = '%s'::timestamptz",
+                       p, three),
               1);
 
     /* not in the future, not before the previous event, a timestamp */

@@ -382,7 +382,8 @@ TEST(ingest_measure, format_xlsx)
     mrow r[8];
     int n = format_rows(2, r);
     write_rows(t_tmp("f2.csv"), r, n, "time", ',');
-    if (sh("ogr2ogr -f XLSX '%s' '%s' -oo AUTODETECT_TYPE=YES", t_tmp("f2.xlsx"), t_tmp("f2.csv")) == 0)
+    if (sh("ogr2ogr -f XLSX '%s' '%s' -oo AUTODETECT_TYPE=YES", t_tmp("f2.xlsx"),
+           t_tmp("f2.csv")) == 0)
         load_and_check(t_tmp("f2.xlsx"), NULL, r, n);
 }
 
@@ -1196,10 +1197,11 @@ static void check_box(PGconn *c, int z, double tol, const char *when)
     char *r = compare_box(c, z);
     long cells = -1, one_side = -1, tests_diff = -1, meet_diff = -1;
     double p10 = -1, p50 = -1;
-    if (!r || sscanf(r, "%ld|%ld|%ld|%ld|%lf|%lf", &cells, &one_side, &tests_diff, &meet_diff,
-                     &p10, &p50) != 6 ||
-        cells < 50 || one_side != 0 || tests_diff != 0 || meet_diff != 0 || p10 < 0 ||
-        p10 > tol || p50 < 0 || p50 > tol)
+    if (!r ||
+        sscanf(r, "%ld|%ld|%ld|%ld|%lf|%lf", &cells, &one_side, &tests_diff, &meet_diff, &p10,
+               &p50) != 6 ||
+        cells < 50 || one_side != 0 || tests_diff != 0 || meet_diff != 0 || p10 < 0 || p10 > tol ||
+        p50 < 0 || p50 > tol)
         t_fail(__FILE__, __LINE__, "%s, level %d: %s", when, z, r ? r : "(null)");
     free(r);
 }

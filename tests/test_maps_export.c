@@ -608,9 +608,9 @@ TEST(maps_export, coverage_every_format)
     for (int c = 0; c < 3; c++)
         geo_tile_xy(16, cells[c].lon, cells[c].lat, &x[c], &y[c]);
     CHECK_INT(t_sys_ll("SELECT count(*) FROM coverage_cells WHERE res = 16 AND carrier_code ="
-                     " 'viettel' AND technology = '4G' AND cell_x BETWEEN %d AND %d"
-                     " AND cell_y BETWEEN %d AND %d",
-                     x[0], x[2], y[2], y[0]) > 0,
+                       " 'viettel' AND technology = '4G' AND cell_x BETWEEN %d AND %d"
+                       " AND cell_y BETWEEN %d AND %d",
+                       x[0], x[2], y[2], y[0]) > 0,
               1);
     for (size_t k = 0; k < LS_ARRAY_LEN(formats); k++) {
         const char *fmt = formats[k];
@@ -689,7 +689,7 @@ TEST(maps_export, units_every_format)
     }
     long long nbox =
         t_sys_ll("SELECT count(*) FROM admin_units WHERE level = 'province'"
-               " AND valid_to IS NULL AND geom && ST_MakeEnvelope(" UNIT_BBOX ", 4326)");
+                 " AND valid_to IS NULL AND geom && ST_MakeEnvelope(" UNIT_BBOX ", 4326)");
     CHECK(nbox >= 1 && nbox < nprov);
     char *name15 = sql_str("SELECT name FROM admin_units WHERE level = 'province' AND code = '15'"
                            " AND valid_to IS NULL");
@@ -738,7 +738,7 @@ TEST(maps_export, units_every_format)
 
     /* the communes of one province */
     long long nc = t_sys_ll("SELECT count(*) FROM admin_units WHERE level = 'commune'"
-                          " AND province_code = '15' AND valid_to IS NULL");
+                            " AND province_code = '15' AND valid_to IS NULL");
     CHECK(nc > 0);
     const char *file = t_tmp("communes-15.gpkg");
     if (get_file(__LINE__, "/v1/export/units.gpkg?level=commune&province=15", NULL, file, 200) ==
@@ -773,7 +773,8 @@ TEST(maps_export, scoping)
             same_ids(__LINE__, who[w].name, got, ng, want, nw);
             if (w == 0) {
                 CHECK(has_id(got, ng, pt_h) && !has_id(got, ng, pt_a));
-                CHECK_INT(ng, t_sys_ll("SELECT count(*) FROM dz_points WHERE province_code = '01'"));
+                CHECK_INT(ng,
+                          t_sys_ll("SELECT count(*) FROM dz_points WHERE province_code = '01'"));
                 OGRFeatureH f;
                 OGR_L_ResetReading(l);
                 while (l && (f = OGR_L_GetNextFeature(l)) != NULL) {
