@@ -574,8 +574,8 @@ static char *put_len(char *p, int32_t len)
     return put_be32(p, (uint32_t)len);
 }
 
-/* A real column: the float4 of the value meets_min was decided on, so the
- * stored speed and its verdict always agree. */
+/* A real column (float4): meets_min, the histograms and the village cells'
+ * percentiles are all decided on this rounded value. */
 static char *put_f4(char *p, int has, double v)
 {
     if (!has)
@@ -673,7 +673,7 @@ static ls_status agg_add(struct cells *a, uint64_t key, const struct rec *r, int
     c->meeting += meets;
     if (r->t > c->last)
         c->last = r->t;
-    c->hist[bin_of(r->down)]++;
+    c->hist[bin_of((float)r->down)]++; /* the stored value's bin, as hist_bin() sees it */
     return LS_OK;
 }
 
@@ -1131,9 +1131,13 @@ static ls_status finish_chunk(struct run *R)
             continue;
         }
         const char *carrier = R->carriers[r->carrier].code;
-        int meets = r->down >= R->o->min_download &&
-                    (R->o->min_upload <= 0 || (r->has_up && r->up >= R->o->min_upload)) &&
-                    (R->o->max_latency <= 0 || (r->has_lat && r->lat_ms <= R->o->max_latency));
+        /* The verdict on the values as stored (real): a file's 39.99999999
+         * Mbps is stored as 40 and must meet a 40 Mbps minimum, or the
+         * stored speed and its verdict would disagree. */
+        int meets =
+            (float)r->down >= R->o->min_download &&
+            (R->o->min_upload <= 0 || (r->has_up && (float)r->up >= R->o->min_upload)) &&
+            (R->o->max_latency <= 0 || (r->has_lat && (float)r->lat_ms <= R->o->max_latency));
         /* The dedupe key: the source's own test id when it has one, else the
          * content that makes a measurement the same measurement. */
         /* Binary key: fixed-point numbers and the codes, not printf text

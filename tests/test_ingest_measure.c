@@ -1141,6 +1141,46 @@ TEST(ingest_measure, cells_match_raw_rows)
     PQfinish(c);
 }
 
+/* Speeds are stored as real: 39.99999999 Mbps is stored as 40 and must meet
+ * the 40 Mbps minimum (39.9999 stays below), and the coarse cells' histogram
+ * bins are those of the stored values. */
+TEST(ingest_measure, verdict_on_the_stored_speed)
+{
+    const char *path = t_tmp("rounding.csv");
+    FILE *f = fopen(path, "wb");
+    CHECK(f != NULL);
+    if (!f)
+        return;
+    fprintf(f, "lat,lon,time,operator,tech,download\n"
+               "8.6810,106.6090,2025-09-01T08:00:00Z,Vietnamobile,5G,39.99999999\n"
+               "8.6811,106.6091,2025-09-01T08:00:01Z,Vietnamobile,5G,39.9999\n"
+               "8.6812,106.6092,2025-09-01T08:00:02Z,Vietnamobile,5G,40\n"
+               "8.6813,106.6093,2025-09-01T08:00:03Z,Vietnamobile,5G,44.99999999\n");
+    fclose(f);
+    summary s;
+    char args[600];
+    snprintf(args, sizeof args, "'%s'", path);
+    CHECK_INT(ingest(args, &s, NULL), 0);
+    CHECK_SUMMARY(s, 4, 4, 0, 0, 3, 1);
+    PGconn *c = t_sysdb();
+    CHECK_INT(sql_ll(c,
+                     "SELECT count(*) FROM measurements WHERE batch_id = %lld"
+                     " AND meets_min <> (download_mbps >= 40)",
+                     s.batch),
+              0);
+    /* the level-13 cell's histogram counts the stored values' bins */
+    CHECK_INT(sql_ll(c,
+                     "SELECT count(*) FROM (SELECT b, count(*) AS n FROM (SELECT"
+                     " hist_bin(download_mbps) AS b FROM measurements WHERE batch_id = %lld) r"
+                     " GROUP BY b) m JOIN coverage_cells cc ON cc.res = 13"
+                     " AND cc.carrier_code = 'vietnamobile' AND cc.technology = '5G'"
+                     " AND cc.cell_x = floor((106.609 + 180) / 360 * 8192)"
+                     " WHERE cc.hist[m.b + 1] = m.n",
+                     s.batch),
+              3); /* bins 35-40 (39.9999), 40-45 (39.99999999 and 40), 45-50 (44.99999999) */
+    PQfinish(c);
+}
+
 /* Level-16 cells against the raw rows, every carrier and technology, in
  * the box around Hà Giang the next test loads (no other test goes there):
  * "cells|one side only|other tests|other meeting|max p10 diff|max p50 diff". */
