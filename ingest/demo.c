@@ -277,7 +277,6 @@ int ingest_demo_cli(const ls_config *cfg, int argc, char **argv)
     }
     uint64_t s = (uint64_t)seed * 0x9E3779B97F4A7C15ULL + 1;
     const double t0 = 1761955200.0; /* 2025-11-01T00:00:00Z: a year of tests from here */
-    long rows = 0;
     for (int i = 0; i < PQntuples(r); i++) {
         const char *code = PQgetvalue(r, i, 0);
         double lon = atof(PQgetvalue(r, i, 1)), lat = atof(PQgetvalue(r, i, 2));
@@ -313,7 +312,6 @@ int ingest_demo_cli(const ls_config *cfg, int argc, char **argv)
                 strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%SZ", &tm);
                 fprintf(f, "%.6f,%.6f,%s,%.2f,%.2f,%d,%s,%s\n", lat + dlat, lon + dlon, ts, down,
                         up, ping, carriers[k], tech);
-                rows++;
             }
         }
     }
@@ -344,10 +342,10 @@ int ingest_demo_cli(const ls_config *cfg, int argc, char **argv)
         goto out;
     }
     unlink(rejects);
-    printf("demo: %ld speed tests around %d places across the provinces: %lld stored (%lld meet "
+    printf("demo: %lld speed tests around %d places and %ld fixed points: %lld stored (%lld meet "
            "the %g Mbps minimum), %lld already there, %lld outside the area\n",
-           rows, places, sum.accepted, sum.meeting_min, o.min_download, sum.duplicates,
-           sum.rejected);
+           sum.rows, places, fixes_tested, sum.accepted, sum.meeting_min, o.min_download,
+           sum.duplicates, sum.rejected);
     printf("demo: %ld dead-zone points reported; tests near %ld fixed ones verified %d\n",
            points_made, fixes_tested, sum.verified);
     rc = 0;
