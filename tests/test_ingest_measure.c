@@ -1141,6 +1141,38 @@ TEST(ingest_measure, cells_match_raw_rows)
     PQfinish(c);
 }
 
+/* A phone's device id is never stored: only the first 8 bytes of its
+ * SHA-256, as hex, so a device's tests can be told apart without naming it. */
+TEST(ingest_measure, device_ids_are_stored_hashed)
+{
+    const char *path = t_tmp("devices.csv");
+    FILE *f = fopen(path, "wb");
+    CHECK(f != NULL);
+    if (!f)
+        return;
+    fprintf(f, "lat,lon,time,operator,tech,download,device_id\n"
+               "8.6820,106.6100,2025-09-02T08:00:00Z,Vietnamobile,4G,12.5,phone-A-123\n"
+               "8.6821,106.6101,2025-09-02T08:00:01Z,Vietnamobile,4G,13.5,\n");
+    fclose(f);
+    summary s;
+    char args[600];
+    snprintf(args, sizeof args, "'%s'", path);
+    CHECK_INT(ingest(args, &s, NULL), 0);
+    CHECK_SUMMARY(s, 2, 2, 0, 0, 0, 2);
+    PGconn *c = t_sysdb();
+    CHECK_INT(sql_ll(c,
+                     "SELECT count(*) FROM measurements WHERE batch_id = %lld AND device_hash ="
+                     " left(encode(sha256('phone-A-123'), 'hex'), 16)",
+                     s.batch),
+              1);
+    CHECK_INT(sql_ll(c,
+                     "SELECT count(*) FROM measurements WHERE batch_id = %lld"
+                     " AND device_hash IS NULL",
+                     s.batch),
+              1);
+    PQfinish(c);
+}
+
 /* Speeds are stored as real: 39.99999999 Mbps is stored as 40 and must meet
  * the 40 Mbps minimum (39.9999 stays below), and the coarse cells' histogram
  * bins are those of the stored values. */
