@@ -58,7 +58,8 @@ struct rec {
     int has_xy, has_up, has_lat, has_rsrp, has_rsrq, has_sinr;
     int carrier; /* index into the carriers list */
     char tech[3];
-    char device[17];    /* hashed device id, "" when none */
+    unsigned char device[8]; /* hashed device id, when has_device */
+    int has_device;
     char test_id[65];   /* the source's own test id, "" when none */
     const char *reason; /* why it is rejected, NULL when accepted so far */
     char why[160];      /* reason with details */
@@ -143,7 +144,7 @@ struct runbuf {
  * exact percentiles come from these instead of a GROUP BY over the batch's
  * rows in the database (4 s per million rows there). */
 struct crec {
-    uint64_t key; /* cell << 11 | carrier << 3 | tech digit */
+    uint64_t key; /* cell_key(16, x, y, carrier, tech digit) */
     int64_t t_us;
     float down;
     int meets;
@@ -331,22 +332,13 @@ static int opt_number(const struct run *R, const char *const *v, ingest_field f,
     return 1;
 }
 
-static int hexval(char c)
-{
-    return c >= 'a' ? c - 'a' + 10 : c - '0';
-}
-
-static void hash16(const char *s, char out[17])
+/* A device id's hash: the first 8 bytes of its SHA-256 (stored as hex). */
+static void hash_device(const char *s, unsigned char out[8])
 {
     unsigned char md[EVP_MAX_MD_SIZE];
     unsigned int n = 0;
-    static const char hex[] = "0123456789abcdef";
     EVP_Digest(s, strlen(s), md, &n, EVP_sha256(), NULL);
-    for (int i = 0; i < 8; i++) {
-        out[2 * i] = hex[md[i] >> 4];
-        out[2 * i + 1] = hex[md[i] & 15];
-    }
-    out[16] = '\0';
+    memcpy(out, md, 8);
 }
 
 static void parse_row(struct run *R, const char *const *v, double gx, double gy, int hp,
@@ -451,8 +443,10 @@ static void parse_row(struct run *R, const char *const *v, double gx, double gy,
     }
 
     const char *dev = val(R, v, IF_DEVICE);
-    if (dev)
-        hash16(dev, r->device);
+    if (dev) {
+        hash_device(dev, r->device);
+        r->has_device = 1;
+    }
     const char *tid = val(R, v, IF_TEST_ID);
     if (tid)
         snprintf(r->test_id, sizeof(r->test_id), "%s", tid);
@@ -914,8 +908,8 @@ static ls_status prepare_run(struct run *R, struct runbuf *b)
         const struct mrow *m = &b->rows[i];
         keys[i] = (struct skey){(uint64_t)m->month << 32 | m->cell, m->t_us, be_bytes(m->md),
                                 (uint32_t)i};
-        cr[i] = (struct crec){(uint64_t)m->cell << 11 | (uint64_t)m->carrier << 3 |
-                                  (uint64_t)(m->tech[0] - '0'),
+        cr[i] = (struct crec){cell_key(16, (int)(m->cell >> 16), (int)(m->cell & 0xffff),
+                                       m->carrier, m->tech[0] - '0'),
                               m->t_us, m->down, m->flags & MR_MEETS ? 1 : 0};
     }
     qsort(keys, (size_t)b->n, sizeof(*keys), skey_cmp);
@@ -1209,11 +1203,9 @@ static ls_status finish_chunk(struct run *R)
         m->sinr = (float)r->sinr;
         m->flags = (uint8_t)((r->has_up ? MR_UP : 0) | (r->has_lat ? MR_LAT : 0) |
                              (r->has_rsrp ? MR_RSRP : 0) | (r->has_rsrq ? MR_RSRQ : 0) |
-                             (r->has_sinr ? MR_SINR : 0) | (*r->device ? MR_DEVICE : 0) |
+                             (r->has_sinr ? MR_SINR : 0) | (r->has_device ? MR_DEVICE : 0) |
                              (meets ? MR_MEETS : 0));
-        for (int k = 0; *r->device && k < 8; k++) /* the hex of hash16, as bytes */
-            m->device[k] =
-                (unsigned char)(hexval(r->device[2 * k]) << 4 | hexval(r->device[2 * k + 1]));
+        memcpy(m->device, r->device, 8);
         m->carrier = (uint8_t)r->carrier;
         memcpy(m->tech, r->tech, 2);
         if (++b->n == RUN_ROWS) {
@@ -1777,11 +1769,10 @@ static ls_status cells16_send(struct run *R, const char *table, const uint64_t *
             /* one cell done: the row as the database casts it (p10/p50
              * rounded to real, as percentile_cont's result is) */
             char line[256], *q = line;
-            uint32_t cell = (uint32_t)(key >> 11);
             q = put_be16(q, 10);
             q = put_be16(put_len(q, 2), 16);
-            q = put_be32(put_len(q, 4), cell >> 16);
-            q = put_be32(put_len(q, 4), cell & 0xffff);
+            q = put_be32(put_len(q, 4), (uint32_t)(key >> 27 & 0xffff));
+            q = put_be32(put_len(q, 4), (uint32_t)(key >> 11 & 0xffff));
             q = put_text(q, R->carriers[key >> 3 & 255].code);
             char tech[3] = {(char)('0' + (key & 7)), 'G', '\0'};
             q = put_text(q, tech);
@@ -1868,7 +1859,7 @@ static int cmp_u32(const void *a, const void *b)
 }
 
 /* The level-16 cells that exist already around the batch's rows, as sorted
- * merge keys (cell << 11 | carrier << 3 | tech): looked up per level-13
+ * merge keys (cell_key(16, ...)): looked up per level-13
  * cell the batch touched (8 index ranges each), read row by row. */
 static ls_status cells16_known(struct run *R, uint64_t **out, size_t *nout)
 {
@@ -1935,11 +1926,9 @@ static ls_status cells16_known(struct run *R, uint64_t **out, size_t *nout)
                         cap = ncap;
                     }
                 }
-                if (st == LS_OK) {
-                    uint64_t cell = (uint64_t)atol(PQgetvalue(r, 0, 0)) << 16 |
-                                    (uint64_t)atol(PQgetvalue(r, 0, 1));
-                    keys[n++] = cell << 11 | (uint64_t)carrier << 3 | (uint64_t)(tech[0] - '0');
-                }
+                if (st == LS_OK)
+                    keys[n++] = cell_key(16, atoi(PQgetvalue(r, 0, 0)), atoi(PQgetvalue(r, 0, 1)),
+                                         carrier, tech[0] - '0');
             }
         } else if (es != PGRES_SINGLE_TUPLE && es != PGRES_TUPLES_OK) {
             log_error("ingest: known cells: %s", PQerrorMessage(R->c));
