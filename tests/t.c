@@ -1197,6 +1197,28 @@ const char *t_tmp(const char *fmt, ...)
     return b;
 }
 
+int t_read_summary(const char *json, const char *const *keys, long long *const *dst, int n,
+                   char *reject_file, size_t rflen)
+{
+    *reject_file = '\0';
+    cJSON *j = json ? cJSON_Parse(json) : NULL;
+    int good = cJSON_IsObject(j) && cJSON_GetArraySize(j) == n + 1;
+    for (int i = 0; good && i < n; i++) {
+        cJSON *v = cJSON_GetObjectItemCaseSensitive(j, keys[i]);
+        if (!cJSON_IsNumber(v))
+            good = 0;
+        else
+            *dst[i] = (long long)v->valuedouble;
+    }
+    cJSON *rf = cJSON_GetObjectItemCaseSensitive(j, "reject_file");
+    if (cJSON_IsString(rf))
+        snprintf(reject_file, rflen, "%s", rf->valuestring);
+    else if (!cJSON_IsNull(rf))
+        good = 0;
+    cJSON_Delete(j);
+    return good;
+}
+
 int t_is_problem(const t_resp *r, long status)
 {
     if (r->status != status || !r->content_type ||

@@ -90,6 +90,12 @@ char *t_sys_str(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
         free(got_);                                                                                \
     } while (0)
 
+/* Reads a batch summary (ingest's --json, the 201 of an upload): 1 when
+ * json is an object with exactly the n number keys, stored through dst, and
+ * "reject_file", a string (copied to reject_file) or null (""). */
+int t_read_summary(const char *json, const char *const *keys, long long *const *dst, int n,
+                   char *reject_file, size_t rflen);
+
 /* Path of the lomsong binary under test (beside the test binary). */
 const char *t_bin(void);
 

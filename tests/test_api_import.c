@@ -123,23 +123,9 @@ static int parse_summary(int line, const char *json, summary *s)
     memset(s, 0, sizeof *s);
     static const char *const keys[] = {"batch",      "rows",    "accepted",   "rejected",
                                        "duplicates", "reports", "points_new", "points_joined"};
-    long long *dst[] = {&s->batch,      &s->rows,    &s->accepted,   &s->rejected,
-                        &s->duplicates, &s->reports, &s->points_new, &s->points_joined};
-    cJSON *j = json ? cJSON_Parse(json) : NULL;
-    int good = cJSON_IsObject(j) && cJSON_GetArraySize(j) == 9;
-    for (int i = 0; good && i < 8; i++) {
-        cJSON *v = cJSON_GetObjectItemCaseSensitive(j, keys[i]);
-        if (!cJSON_IsNumber(v))
-            good = 0;
-        else
-            *dst[i] = (long long)v->valuedouble;
-    }
-    cJSON *rf = cJSON_GetObjectItemCaseSensitive(j, "reject_file");
-    if (cJSON_IsString(rf))
-        snprintf(s->reject_file, sizeof s->reject_file, "%s", rf->valuestring);
-    else if (!cJSON_IsNull(rf))
-        good = 0;
-    cJSON_Delete(j);
+    long long *const dst[] = {&s->batch,      &s->rows,    &s->accepted,   &s->rejected,
+                              &s->duplicates, &s->reports, &s->points_new, &s->points_joined};
+    int good = t_read_summary(json, keys, dst, 8, s->reject_file, sizeof s->reject_file);
     if (!good)
         t_fail(__FILE__, line, "not an import summary: %.500s", json ? json : "(null)");
     return good ? 0 : -1;

@@ -183,31 +183,12 @@ static const char *const summary_keys[] = {"batch",      "rows",        "accepte
 static int parse_summary(const char *json, summary *s)
 {
     memset(s, 0, sizeof *s);
-    cJSON *j = json ? cJSON_Parse(json) : NULL;
-    if (!j || !cJSON_IsObject(j)) {
-        cJSON_Delete(j);
-        t_fail(__FILE__, __LINE__, "not a summary object: %.500s", json ? json : "(null)");
-        return -1;
-    }
-    int n = cJSON_GetArraySize(j), good = n == 8;
-    long long *dst[] = {&s->batch,      &s->rows,        &s->accepted, &s->rejected,
-                        &s->duplicates, &s->meeting_min, &s->below_min};
-    for (int i = 0; i < 7; i++) {
-        cJSON *v = cJSON_GetObjectItemCaseSensitive(j, summary_keys[i]);
-        if (!cJSON_IsNumber(v))
-            good = 0;
-        else
-            *dst[i] = (long long)v->valuedouble;
-    }
-    cJSON *rf = cJSON_GetObjectItemCaseSensitive(j, "reject_file");
-    if (cJSON_IsString(rf))
-        snprintf(s->reject_file, sizeof s->reject_file, "%s", rf->valuestring);
-    else if (!cJSON_IsNull(rf))
-        good = 0;
-    cJSON_Delete(j);
+    long long *const dst[] = {&s->batch,      &s->rows,        &s->accepted, &s->rejected,
+                              &s->duplicates, &s->meeting_min, &s->below_min};
+    int good = t_read_summary(json, summary_keys, dst, 7, s->reject_file, sizeof s->reject_file);
     if (!good)
         t_fail(__FILE__, __LINE__, "the summary has not exactly the keys %s, %s, ...: %.500s",
-               summary_keys[0], summary_keys[1], json);
+               summary_keys[0], summary_keys[1], json ? json : "(null)");
     s->ok = good;
     return good ? 0 : -1;
 }
