@@ -126,12 +126,10 @@ struct mrow {
 
 /* Rows are stored in runs sorted by their primary key (month, cell, time,
  * key): random-order inserts into the key's btree cost 3.4 s per million
- * rows, runs of 64 k sorted rows 1.4 s (BENCHMARKS.md).  While one run is
+ * rows, runs of 64 k sorted rows ~1.6 s (BENCHMARKS.md).  While one run is
  * sent by the sender thread the reader fills the other, so reading,
  * sending and the server's inserts overlap. */
-#ifndef RUN_ROWS
 #define RUN_ROWS 65536
-#endif
 struct skey;
 struct runbuf {
     struct mrow *rows;
@@ -149,6 +147,37 @@ struct crec {
     float down;
     int meets;
 };
+
+/* The last 16 short texts looked up and what each meant. */
+#define MEMO_N 16
+struct memo {
+    struct {
+        char text[32];
+        int value;
+    } e[MEMO_N];
+    int n; /* entries put so far (the oldest is replaced) */
+};
+
+/* 1 with *value when text was put before. */
+static int memo_get(const struct memo *m, const char *text, int *value)
+{
+    for (int k = 0; k < m->n && k < MEMO_N; k++)
+        if (strcmp(text, m->e[k].text) == 0) {
+            *value = m->e[k].value;
+            return 1;
+        }
+    return 0;
+}
+
+static void memo_put(struct memo *m, const char *text, int value)
+{
+    size_t len = strlen(text);
+    if (len >= sizeof(m->e[0].text))
+        return; /* long texts are looked up each time */
+    int slot = m->n++ % MEMO_N;
+    memcpy(m->e[slot].text, text, len + 1);
+    m->e[slot].value = value;
+}
 
 struct run {
     const ingest_opts *o;
@@ -185,17 +214,7 @@ struct run {
     /* Operator and technology texts seen lately and what they meant: a
      * file names a handful of each, row after row, and finding a carrier
      * from its text (names, codes, MCC-MNC) was a tenth of the reading. */
-    struct {
-        char text[32];
-        int carrier;
-    } ops[16];
-    int nops;
-    struct {
-        char text[16];
-        char tech[3];
-        int ok;
-    } techs[8];
-    int ntechs;
+    struct memo ops, techs;
     int stream_dup; /* a streamed row was stored already: stop streaming */
     char *err;
     size_t errlen;
@@ -385,20 +404,9 @@ static void parse_row(struct run *R, const char *const *v, double gx, double gy,
     r->carrier = -1;
     const char *op = val(R, v, IF_OPERATOR), *mm = val(R, v, IF_MCCMNC);
     const char *mcc = val(R, v, IF_MCC), *mnc = val(R, v, IF_MNC);
-    if (op) {
-        int k = 0, n = R->nops < 16 ? R->nops : 16;
-        while (k < n && strcmp(op, R->ops[k].text) != 0)
-            k++;
-        if (k < n) {
-            r->carrier = R->ops[k].carrier;
-        } else {
-            r->carrier = ingest_carrier_find(R->carriers, R->ncarriers, op);
-            if (strlen(op) < sizeof(R->ops[0].text)) {
-                int slot = R->nops++ % 16;
-                memcpy(R->ops[slot].text, op, strlen(op) + 1);
-                R->ops[slot].carrier = r->carrier;
-            }
-        }
+    if (op && !memo_get(&R->ops, op, &r->carrier)) {
+        r->carrier = ingest_carrier_find(R->carriers, R->ncarriers, op);
+        memo_put(&R->ops, op, r->carrier);
     }
     if (r->carrier < 0 && mm)
         r->carrier = ingest_carrier_find(R->carriers, R->ncarriers, mm);
@@ -419,23 +427,15 @@ static void parse_row(struct run *R, const char *const *v, double gx, double gy,
     /* technology */
     const char *tech = val(R, v, IF_TECH);
     if (tech) {
-        int k = 0, n = R->ntechs < 8 ? R->ntechs : 8, ok;
-        while (k < n && strcmp(tech, R->techs[k].text) != 0)
-            k++;
-        if (k < n) {
-            ok = R->techs[k].ok;
-            memcpy(r->tech, R->techs[k].tech, 3);
-        } else {
-            ok = ingest_parse_tech(tech, r->tech) == LS_OK;
-            if (strlen(tech) < sizeof(R->techs[0].text)) {
-                int slot = R->ntechs++ % 8;
-                memcpy(R->techs[slot].text, tech, strlen(tech) + 1);
-                memcpy(R->techs[slot].tech, r->tech, 3);
-                R->techs[slot].ok = ok;
-            }
+        int gen; /* the generation's digit, -1 when the text names none */
+        if (!memo_get(&R->techs, tech, &gen)) {
+            gen = ingest_parse_tech(tech, r->tech) == LS_OK ? r->tech[0] - '0' : -1;
+            memo_put(&R->techs, tech, gen);
         }
-        if (!ok)
+        if (gen < 0)
             reject(r, "technology '%.30s' is not a mobile network (2G/3G/4G/5G)", tech);
+        else
+            memcpy(r->tech, (char[3]){(char)('0' + gen), 'G', '\0'}, 3);
     } else if (R->o->tech) {
         memcpy(r->tech, R->o->tech, 3);
     } else {

@@ -744,6 +744,10 @@ TEST(ingest_measure, bad_rows_go_to_the_reject_file)
         {"21.0409,105.8609,,viettel,4G,50,10,20", "missing time"},
         {"21.0410,105.8610,2025-03-11T08:09:00+07:00,viettel,4G,fast,10,20", "not a number"},
         {"21.0411,105.8611,2025-03-11T08:10:00+07:00,viettel,4G,12.5,10,20", NULL},
+        /* the same bad texts again: remembered answers reject them alike */
+        {"21.0412,105.8612,2025-03-11T08:11:00+07:00,viettel,6G,50,10,20", "not a mobile network"},
+        {"21.0413,105.8613,2025-03-11T08:12:00+07:00,viettel,6G,50,10,20", "not a mobile network"},
+        {"21.0414,105.8614,2025-03-11T08:13:00+07:00,acmetel,4G,50,10,20", "unknown carrier"},
     };
     int n = (int)(sizeof rows / sizeof rows[0]), nrej = 0;
     char csv[4096];
