@@ -695,6 +695,53 @@ static char *put_point(char *p, double lon, double lat)
     " latency_ms, rsrp, rsrq, sinr, meets_min, batch_id, device_hash, dedupe_key, cell16)"
 static const char copy_header[19] = "PGCOPY\n\377\r\n\0\0\0\0\0\0\0\0\0"; /* + flags, ext. */
 
+/* Starts `sql`, a COPY ... FROM STDIN; for a binary one the header waits in
+ * R->copy.  `what` names the target in the log. */
+static ls_status copy_open(struct run *R, const char *sql, int binary, const char *what)
+{
+    PGresult *r = PQexec(R->c, sql);
+    int ok = PQresultStatus(r) == PGRES_COPY_IN;
+    PQclear(r);
+    R->copy.len = 0;
+    if (!ok) {
+        log_error("ingest: COPY %s did not start: %s", what, PQerrorMessage(R->c));
+        return LS_EDB;
+    }
+    return binary ? buf_append(&R->copy, copy_header, sizeof(copy_header)) : LS_OK;
+}
+
+/* Ends the open COPY: sends what R->copy holds (and the binary trailer)
+ * when st, how the sending went, is LS_OK, else aborts it; then reads the
+ * server's answer.  A row stored already sets *dup (when dup is given)
+ * instead of being logged. */
+static ls_status copy_close(struct run *R, ls_status st, int binary, const char *what, int *dup)
+{
+    if (st == LS_OK && binary) {
+        char trailer[2];
+        put_be16(trailer, 0xffff);
+        st = buf_append(&R->copy, trailer, 2);
+    }
+    if (st == LS_OK)
+        st = flush_copy(R, 1);
+    if (PQputCopyEnd(R->c, st == LS_OK ? NULL : "ingest aborted") != 1 && st == LS_OK)
+        st = LS_EUNAVAIL;
+    PGresult *r = PQgetResult(R->c);
+    if (PQresultStatus(r) != PGRES_COMMAND_OK) {
+        const char *code = PQresultErrorField(r, PG_DIAG_SQLSTATE);
+        if (dup && code && strcmp(code, "23505") == 0)
+            *dup = 1;
+        else if (st == LS_OK) /* else the abort was ours, and said */
+            log_error("ingest: COPY %s failed: %s", what, PQerrorMessage(R->c));
+        if (st == LS_OK)
+            st = LS_EDB;
+    }
+    PQclear(r);
+    while ((r = PQgetResult(R->c)))
+        PQclear(r);
+    R->copy.len = 0;
+    return st;
+}
+
 /* Opens the COPY into the partition of the first accepted row's month, so
  * that the database stores rows while the file is still being read (most
  * files hold one month or two).  A savepoint comes first: when a row turns
@@ -721,43 +768,20 @@ static ls_status start_stream(struct run *R, int month)
         return st;
     }
     snprintf(sql, sizeof(sql), "COPY %s " LOAD_COLUMNS " FROM STDIN (FORMAT binary)", part);
-    PGresult *r = PQexec(R->c, sql);
-    int ok = PQresultStatus(r) == PGRES_COPY_IN;
-    PQclear(r);
-    if (!ok) {
-        log_error("ingest: COPY into %s did not start: %s", part, PQerrorMessage(R->c));
+    if ((st = copy_open(R, sql, 1, part)) != LS_OK) {
         snprintf(R->serr, sizeof(R->serr), "the database could not take the rows");
-        return LS_EDB;
+        return st;
     }
     R->streaming = 1;
     R->stream_month = month;
-    return buf_append(&R->copy, copy_header, sizeof(copy_header));
+    return LS_OK;
 }
 
 /* Ends the open COPY; *dup is set when a row was stored already. */
 static ls_status end_stream(struct run *R, int *dup)
 {
     R->streaming = 0;
-    char trailer[2];
-    put_be16(trailer, 0xffff);
-    ls_status st = buf_append(&R->copy, trailer, 2);
-    if (st == LS_OK)
-        st = flush_copy(R, 1);
-    int ok = PQputCopyEnd(R->c, st == LS_OK ? NULL : "ingest aborted") == 1 && st == LS_OK;
-    PGresult *r = PQgetResult(R->c);
-    if (PQresultStatus(r) != PGRES_COMMAND_OK) {
-        const char *code = PQresultErrorField(r, PG_DIAG_SQLSTATE);
-        if (code && strcmp(code, "23505") == 0)
-            *dup = 1;
-        else
-            log_error("ingest: COPY failed: %s", PQerrorMessage(R->c));
-        ok = 0;
-    }
-    PQclear(r);
-    while ((r = PQgetResult(R->c)))
-        PQclear(r);
-    R->copy.len = 0;
-    return ok ? LS_OK : st != LS_OK ? st : LS_EDB;
+    return copy_close(R, LS_OK, 1, "into a partition", dup);
 }
 
 /* Appends one row to its month's spool, and to the open COPY when it is of
@@ -1413,18 +1437,14 @@ static ls_status send_coarse(struct run *R)
  * ones into ingest_coarse (pass 1). */
 static ls_status send_coarse_rows(struct run *R, int pass)
 {
-    ls_status st = LS_OK;
-    PGresult *r = PQexec(R->c, pass ? "COPY ingest_coarse FROM STDIN"
-                                    : "COPY coverage_cells (res, cell_x, cell_y, carrier_code,"
-                                      " technology, tests, meeting_min, hist, p10_download,"
-                                      " p50_download, last_measured) FROM STDIN");
-    int ok = PQresultStatus(r) == PGRES_COPY_IN;
-    PQclear(r);
-    if (!ok) {
-        log_error("ingest: COPY of coarse cells did not start: %s", PQerrorMessage(R->c));
-        return LS_EDB;
-    }
-    R->copy.len = 0;
+    ls_status st = copy_open(R,
+                             pass ? "COPY ingest_coarse FROM STDIN"
+                                  : "COPY coverage_cells (res, cell_x, cell_y, carrier_code,"
+                                    " technology, tests, meeting_min, hist, p10_download,"
+                                    " p50_download, last_measured) FROM STDIN",
+                             0, "of coarse cells");
+    if (st != LS_OK)
+        return st;
     for (size_t i = 0; i < R->agg.n && st == LS_OK; i++) {
         const struct cell *c = &R->agg.cell[i];
         if (c->known != pass)
@@ -1461,19 +1481,7 @@ static ls_status send_coarse_rows(struct run *R, int pass)
         else
             st = flush_copy(R, 0);
     }
-    if (st == LS_OK)
-        st = flush_copy(R, 1);
-    if (PQputCopyEnd(R->c, st == LS_OK ? NULL : "aborted") != 1 && st == LS_OK)
-        st = LS_EUNAVAIL;
-    r = PQgetResult(R->c);
-    if (st == LS_OK && PQresultStatus(r) != PGRES_COMMAND_OK) {
-        log_error("ingest: COPY of cells failed: %s", PQerrorMessage(R->c));
-        st = LS_EDB;
-    }
-    PQclear(r);
-    while ((r = PQgetResult(R->c)))
-        PQclear(r);
-    return st;
+    return copy_close(R, st, 0, "of coarse cells", NULL);
 }
 
 /* COPYs every month's spool into `table`, or into the month's partition
@@ -1494,48 +1502,20 @@ static ls_status load_spools(struct run *R, const char *table, int *dup)
         snprintf(part, sizeof(part), "measurements_%04d_%02d", sp->month / 12, sp->month % 12 + 1);
         snprintf(sql, sizeof(sql), "COPY %s " LOAD_COLUMNS " FROM STDIN (FORMAT binary)",
                  table ? table : part);
-        PGresult *r = PQexec(R->c, sql);
-        if (PQresultStatus(r) != PGRES_COPY_IN) {
-            log_error("ingest: COPY into %s did not start: %s", table ? table : part,
-                      PQerrorMessage(R->c));
-            PQclear(r);
-            st = LS_EDB;
+        char what[80];
+        snprintf(what, sizeof(what), "into %s", table ? table : part);
+        if ((st = copy_open(R, sql, 1, what)) != LS_OK)
             break;
-        }
-        PQclear(r);
-        int ok = PQputCopyData(R->c, copy_header, (int)sizeof(copy_header)) == 1;
-        if (fflush(sp->f) != 0 || fseek(sp->f, from, SEEK_SET) != 0) {
-            ok = 0;
-            st = LS_EIO;
-        }
+        ls_status sent = flush_copy(R, 1); /* the header */
+        if (sent == LS_OK && (fflush(sp->f) != 0 || fseek(sp->f, from, SEEK_SET) != 0))
+            sent = LS_EIO;
         size_t n;
-        while (ok && (n = fread(chunk, 1, COPY_FLUSH, sp->f)) > 0)
-            ok = PQputCopyData(R->c, chunk, (int)n) == 1;
-        if (ok && ferror(sp->f)) {
-            ok = 0;
-            st = LS_EIO;
-        }
-        char trailer[2];
-        put_be16(trailer, 0xffff);
-        if (ok)
-            ok = PQputCopyData(R->c, trailer, 2) == 1;
-        if (PQputCopyEnd(R->c, ok ? NULL : "ingest aborted") != 1)
-            ok = 0;
-        r = PQgetResult(R->c);
-        if (PQresultStatus(r) != PGRES_COMMAND_OK) {
-            const char *code = PQresultErrorField(r, PG_DIAG_SQLSTATE);
-            if (dup && code && strcmp(code, "23505") == 0)
-                *dup = 1;
-            else
-                log_error("ingest: COPY into %s failed: %s", table ? table : part,
-                          PQerrorMessage(R->c));
-            ok = 0;
-        }
-        PQclear(r);
-        while ((r = PQgetResult(R->c)))
-            PQclear(r);
-        if (!ok && st == LS_OK)
-            st = LS_EDB;
+        while (sent == LS_OK && (n = fread(chunk, 1, COPY_FLUSH, sp->f)) > 0)
+            if (PQputCopyData(R->c, chunk, (int)n) != 1)
+                sent = LS_EUNAVAIL;
+        if (sent == LS_OK && ferror(sp->f))
+            sent = LS_EIO;
+        st = copy_close(R, sent, 1, what, dup);
     }
     free(chunk);
     if (st == LS_EIO)
@@ -1736,24 +1716,15 @@ static ls_status cells16_send(struct run *R, const char *table, const uint64_t *
 #define HEAD(h) (&cur[heap[h]].buf[cur[heap[h]].i])
     for (int k = nh / 2 - 1; k >= 0 && st == LS_OK; k--) /* heapify */
         sift_down(cur, heap, nh, k);
-    PGresult *res = NULL;
     if (st == LS_OK) {
         char sql[256];
         snprintf(sql, sizeof(sql),
                  "COPY %s (res, cell_x, cell_y, carrier_code, technology, tests, meeting_min,"
                  " p10_download, p50_download, last_measured) FROM STDIN (FORMAT binary)",
                  table);
-        res = PQexec(R->c, sql);
-        if (PQresultStatus(res) != PGRES_COPY_IN) {
-            log_error("ingest: COPY of level-16 cells did not start: %s", PQerrorMessage(R->c));
-            st = LS_EDB;
-        }
-        PQclear(res);
+        st = copy_open(R, sql, 1, "of level-16 cells");
     }
     int copying = st == LS_OK;
-    R->copy.len = 0;
-    if (st == LS_OK)
-        st = buf_append(&R->copy, copy_header, sizeof(copy_header));
     uint64_t key = 0;
     int tests = 0, meeting = 0;
     int64_t last = INT64_MIN;
@@ -1819,25 +1790,8 @@ static ls_status cells16_send(struct run *R, const char *table, const uint64_t *
         sift_down(cur, heap, nh, 0);
     }
 #undef HEAD
-    if (copying) {
-        char trailer[2];
-        put_be16(trailer, 0xffff);
-        if (st == LS_OK)
-            st = buf_append(&R->copy, trailer, 2);
-        if (st == LS_OK)
-            st = flush_copy(R, 1);
-        if (PQputCopyEnd(R->c, st == LS_OK ? NULL : "ingest aborted") != 1 && st == LS_OK)
-            st = LS_EUNAVAIL;
-        res = PQgetResult(R->c);
-        if (PQresultStatus(res) != PGRES_COMMAND_OK && st == LS_OK) {
-            log_error("ingest: COPY of level-16 cells failed: %s", PQerrorMessage(R->c));
-            st = LS_EDB;
-        }
-        PQclear(res);
-        while ((res = PQgetResult(R->c)))
-            PQclear(res);
-    }
-    R->copy.len = 0;
+    if (copying)
+        st = copy_close(R, st, 1, "of level-16 cells", NULL);
     if (st == LS_EIO)
         snprintf(R->err, R->errlen, "a temporary file could not be read back");
     free(vals);
