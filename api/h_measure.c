@@ -254,10 +254,8 @@ ls_status api_h_coverage(api_request *rq)
                   " 'features', coalesce(json_agg(json_build_object('type', 'Feature',"
                   " 'geometry', ST_AsGeoJSON(cell_geom(c.res, c.cell_x, c.cell_y), 6)::json, "
                   "'properties', " CELL_PROPS ")), '[]'::json))::text"
-                  " FROM (SELECT * FROM coverage_cells WHERE res = $1::smallint"
-                  " AND cell_x BETWEEN $2::int AND $3::int AND cell_y BETWEEN $4::int AND $5::int"
-                  " AND ($6::text IS NULL OR carrier_code = $6) AND ($7::text IS NULL OR"
-                  " technology = $7) LIMIT $8::int) c",
+                  " FROM (SELECT * FROM coverage_cells_in($1::int, $2::int, $3::int, $4::int,"
+                  " $5::int, $6::text, $7::text) LIMIT $8::int) c",
                   8, p, &r, NULL, 0);
     if (st != LS_OK)
         return api_fail(rq, st, "coverage could not be read");
@@ -307,10 +305,10 @@ ls_status api_h_coverage_at(api_request *rq)
         "  'carrier', c.carrier_code, 'technology', c.technology,"
         "  'meets_minimum', c.meeting_min >= 0.8 * c.tests,"
         "  'evidence', " CELL_PROPS ") ORDER BY c.carrier_code, c.technology), '[]'::json))::text"
-        " FROM (SELECT DISTINCT ON (carrier_code, technology) * FROM coverage_cells"
-        "  WHERE ((res = 16 AND cell_x = $1::int AND cell_y = $2::int)"
-        "   OR (res = 13 AND cell_x = $3::int AND cell_y = $4::int))"
-        "  AND ($5::text IS NULL OR carrier_code = $5) AND ($6::text IS NULL OR technology = $6)"
+        " FROM (SELECT DISTINCT ON (carrier_code, technology) * FROM ("
+        "  SELECT * FROM coverage_cells_in(16, $1::int, $1::int, $2::int, $2::int, $5, $6)"
+        "  UNION ALL"
+        "  SELECT * FROM coverage_cells_in(13, $3::int, $3::int, $4::int, $4::int, $5, $6)) u"
         "  ORDER BY carrier_code, technology, res DESC) c",
         9, p, "application/json", NULL);
 }

@@ -142,7 +142,7 @@ struct runbuf {
  * exact percentiles come from these instead of a GROUP BY over the batch's
  * rows in the database (4 s per million rows there). */
 struct crec {
-    uint64_t key; /* cell_key(16, x, y, carrier, tech digit) */
+    uint64_t key; /* cell16_key(x, y, carrier, tech digit) */
     int64_t t_us;
     float down;
     int meets;
@@ -678,6 +678,13 @@ static uint64_t cell_key(int level, int x, int y, int carrier, int tech)
            (uint64_t)(carrier & 255) << 3 | (uint64_t)(tech & 7);
 }
 
+/* A village cell's merge key: its block's (the level-13 cell's) key, then
+ * its place in the block, so that a block's cells come out together. */
+static uint64_t cell16_key(int x, int y, int carrier, int tech)
+{
+    return cell_key(13, x >> 3, y >> 3, carrier, tech) << 6 | (uint64_t)((y & 7) * 8 + (x & 7));
+}
+
 /* A point as EWKB with its SRID, which PostGIS takes over COPY BINARY. */
 static char *put_point(char *p, double lon, double lat)
 {
@@ -932,9 +939,9 @@ static ls_status prepare_run(struct run *R, struct runbuf *b)
         const struct mrow *m = &b->rows[i];
         keys[i] = (struct skey){(uint64_t)m->month << 32 | m->cell, m->t_us, be_bytes(m->md),
                                 (uint32_t)i};
-        cr[i] = (struct crec){cell_key(16, (int)(m->cell >> 16), (int)(m->cell & 0xffff),
-                                       m->carrier, m->tech[0] - '0'),
-                              m->t_us, m->down, m->flags & MR_MEETS ? 1 : 0};
+        cr[i] = (struct crec){
+            cell16_key((int)(m->cell >> 16), (int)(m->cell & 0xffff), m->carrier, m->tech[0] - '0'),
+            m->t_us, m->down, m->flags & MR_MEETS ? 1 : 0};
     }
     qsort(keys, (size_t)b->n, sizeof(*keys), skey_cmp);
     qsort(cr, (size_t)b->n, sizeof(*cr), crec_cmp);
@@ -1686,12 +1693,90 @@ static void sift_down(const struct cursor *cur, int *heap, int nh, int p)
 #undef REC
 }
 
-/* Merges the runs' sorted level-16 parts into one row per cell, carrier and
- * technology, and COPYs into `table` the cells that are in `known` (sorted
- * keys) when want_known, else those that are not.  Memory: a block per run
- * and the values of one cell. */
-static ls_status cells16_send(struct run *R, const char *table, const uint64_t *known,
-                              size_t nknown, int want_known)
+/* A block of village cells being filled (the cells of one level-13 cell,
+ * carrier and technology), in the order of their place in it. */
+struct block {
+    int n;
+    int16_t sub[64];
+    int32_t tests[64], meeting[64];
+    float p10[64], p50[64];
+    int64_t last[64];
+};
+
+/* A one-dimensional array's header in COPY BINARY: n elements of type oid,
+ * each elem bytes wide (the field's length first). */
+static char *put_array(char *q, uint32_t oid, int n, int elem)
+{
+    q = put_len(q, 20 + n * (4 + elem));
+    q = put_be32(q, 1); /* dimensions */
+    q = put_be32(q, 0); /* no NULLs */
+    q = put_be32(q, oid);
+    q = put_be32(q, (uint32_t)n);
+    return put_be32(q, 1); /* lower bound */
+}
+
+static char *put_f4_elem(char *q, float f)
+{
+    uint32_t u;
+    memcpy(&u, &f, 4);
+    return put_be32(put_len(q, 4), u);
+}
+
+/* One row of coverage_blocks for block key bk (cell_key(13, ...)). */
+static ls_status send_block(struct run *R, uint64_t bk, const struct block *b)
+{
+    char line[4096], *q = line;
+    q = put_be16(q, 10);
+    q = put_be32(put_len(q, 4), (uint32_t)(bk >> 27 & 0xffff));
+    q = put_be32(put_len(q, 4), (uint32_t)(bk >> 11 & 0xffff));
+    q = put_text(q, R->carriers[bk >> 3 & 255].code);
+    char tech[3] = {(char)('0' + (bk & 7)), 'G', '\0'};
+    q = put_text(q, tech);
+    q = put_array(q, 21, b->n, 2); /* smallint */
+    for (int i = 0; i < b->n; i++)
+        q = put_be16(put_len(q, 2), (uint16_t)b->sub[i]);
+    q = put_array(q, 23, b->n, 4); /* integer */
+    for (int i = 0; i < b->n; i++)
+        q = put_be32(put_len(q, 4), (uint32_t)b->tests[i]);
+    q = put_array(q, 23, b->n, 4);
+    for (int i = 0; i < b->n; i++)
+        q = put_be32(put_len(q, 4), (uint32_t)b->meeting[i]);
+    q = put_array(q, 700, b->n, 4); /* real */
+    for (int i = 0; i < b->n; i++)
+        q = put_f4_elem(q, b->p10[i]);
+    q = put_array(q, 700, b->n, 4);
+    for (int i = 0; i < b->n; i++)
+        q = put_f4_elem(q, b->p50[i]);
+    q = put_array(q, 1184, b->n, 8); /* timestamptz */
+    for (int i = 0; i < b->n; i++)
+        q = put_be64(put_len(q, 8), (uint64_t)b->last[i]);
+    ls_status st = buf_append(&R->copy, line, (size_t)(q - line));
+    return st == LS_OK ? flush_copy(R, 0) : st;
+}
+
+/* One row of ingest_touched16: a village cell of a block that existed. */
+static ls_status send_touched(struct run *R, uint64_t ck)
+{
+    char line[128], *q = line;
+    uint64_t bk = ck >> 6;
+    q = put_be16(q, 5);
+    q = put_be32(put_len(q, 4), (uint32_t)(bk >> 27 & 0xffff));
+    q = put_be32(put_len(q, 4), (uint32_t)(bk >> 11 & 0xffff));
+    q = put_text(q, R->carriers[bk >> 3 & 255].code);
+    char tech[3] = {(char)('0' + (bk & 7)), 'G', '\0'};
+    q = put_text(q, tech);
+    q = put_be16(put_len(q, 2), (uint16_t)(ck & 63));
+    ls_status st = buf_append(&R->copy, line, (size_t)(q - line));
+    return st == LS_OK ? flush_copy(R, 0) : st;
+}
+
+/* Merges the runs' sorted level-16 parts (keys cell16_key(), so a block's
+ * cells come together) into one figure per cell, carrier and technology.
+ * want_known 0: the blocks not in `known` (sorted block keys) are COPYed
+ * whole into coverage_blocks; 1: the cells of the blocks in `known` go to
+ * ingest_touched16, to be recomputed from their raw rows.  Memory: a block
+ * of records per run, one cell's values and one block. */
+static ls_status cells16_send(struct run *R, const uint64_t *known, size_t nknown, int want_known)
 {
     size_t kp = 0; /* known keys below kp are behind the merge */
     int fd = fileno(R->cellf);
@@ -1700,9 +1785,10 @@ static ls_status cells16_send(struct run *R, const char *table, const uint64_t *
     int nr = R->nruns;
     struct cursor *cur = calloc((size_t)(nr ? nr : 1), sizeof(*cur));
     int *heap = calloc((size_t)(nr ? nr : 1), sizeof(*heap));
+    struct block *blk = calloc(1, sizeof(*blk));
     float *vals = NULL;
     size_t nv = 0, vcap = 0;
-    ls_status st = cur && heap ? LS_OK : LS_ENOMEM;
+    ls_status st = cur && heap && blk ? LS_OK : LS_ENOMEM;
     int nh = 0;
     for (int r = 0; r < nr && st == LS_OK; r++) {
         cur[r].pos = r ? R->run_end[r - 1] : 0;
@@ -1716,44 +1802,43 @@ static ls_status cells16_send(struct run *R, const char *table, const uint64_t *
 #define HEAD(h) (&cur[heap[h]].buf[cur[heap[h]].i])
     for (int k = nh / 2 - 1; k >= 0 && st == LS_OK; k--) /* heapify */
         sift_down(cur, heap, nh, k);
-    if (st == LS_OK) {
-        char sql[256];
-        snprintf(sql, sizeof(sql),
-                 "COPY %s (res, cell_x, cell_y, carrier_code, technology, tests, meeting_min,"
-                 " p10_download, p50_download, last_measured) FROM STDIN (FORMAT binary)",
-                 table);
-        st = copy_open(R, sql, 1, "of level-16 cells");
-    }
+    if (st == LS_OK)
+        st = copy_open(R,
+                       want_known ? "COPY ingest_touched16 (block_x, block_y, carrier_code,"
+                                    " technology, sub) FROM STDIN (FORMAT binary)"
+                                  : "COPY coverage_blocks (block_x, block_y, carrier_code,"
+                                    " technology, sub, tests, meeting_min, p10_download,"
+                                    " p50_download, last_measured) FROM STDIN (FORMAT binary)",
+                       1, want_known ? "of touched level-16 cells" : "of level-16 blocks");
     int copying = st == LS_OK;
     uint64_t key = 0;
     int tests = 0, meeting = 0;
     int64_t last = INT64_MIN;
     while (st == LS_OK) {
         const struct crec *c = nh ? HEAD(0) : NULL;
-        while (kp < nknown && known[kp] < key)
-            kp++;
-        if (nv && (!c || c->key != key) && (kp < nknown && known[kp] == key) != want_known) {
-            nv = 0; /* a cell for the other COPY */
-            tests = meeting = 0;
-            last = INT64_MIN;
-        } else if (nv && (!c || c->key != key)) {
-            /* one cell done: the row as the database casts it (p10/p50
-             * rounded to real, as percentile_cont's result is) */
-            char line[256], *q = line;
-            q = put_be16(q, 10);
-            q = put_be16(put_len(q, 2), 16);
-            q = put_be32(put_len(q, 4), (uint32_t)(key >> 27 & 0xffff));
-            q = put_be32(put_len(q, 4), (uint32_t)(key >> 11 & 0xffff));
-            q = put_text(q, R->carriers[key >> 3 & 255].code);
-            char tech[3] = {(char)('0' + (key & 7)), 'G', '\0'};
-            q = put_text(q, tech);
-            q = put_be32(put_len(q, 4), (uint32_t)tests);
-            q = put_be32(put_len(q, 4), (uint32_t)meeting);
-            q = put_f4(q, 1, (float)pct_cont(vals, nv, 0.1));
-            q = put_f4(q, 1, (float)pct_cont(vals, nv, 0.5));
-            q = put_be64(put_len(q, 8), (uint64_t)last);
-            if ((st = buf_append(&R->copy, line, (size_t)(q - line))) == LS_OK)
-                st = flush_copy(R, 0);
+        if (nv && (!c || c->key != key)) {
+            /* one cell done */
+            uint64_t bk = key >> 6;
+            while (kp < nknown && known[kp] < bk)
+                kp++;
+            int is_known = kp < nknown && known[kp] == bk;
+            if (is_known && want_known) {
+                st = send_touched(R, key);
+            } else if (!is_known && !want_known) {
+                /* p10/p50 rounded to real, as percentile_cont's result is
+                 * cast when stored */
+                int i = blk->n++;
+                blk->sub[i] = (int16_t)(key & 63);
+                blk->tests[i] = tests;
+                blk->meeting[i] = meeting;
+                blk->p10[i] = (float)pct_cont(vals, nv, 0.1);
+                blk->p50[i] = (float)pct_cont(vals, nv, 0.5);
+                blk->last[i] = last;
+                if (!c || c->key >> 6 != bk) { /* the block is complete */
+                    st = send_block(R, bk, blk);
+                    blk->n = 0;
+                }
+            }
             nv = 0;
             tests = meeting = 0;
             last = INT64_MIN;
@@ -1791,10 +1876,12 @@ static ls_status cells16_send(struct run *R, const char *table, const uint64_t *
     }
 #undef HEAD
     if (copying)
-        st = copy_close(R, st, 1, "of level-16 cells", NULL);
+        st = copy_close(R, st, 1, want_known ? "of touched level-16 cells" : "of level-16 blocks",
+                        NULL);
     if (st == LS_EIO)
         snprintf(R->err, R->errlen, "a temporary file could not be read back");
     free(vals);
+    free(blk);
     free(heap);
     free(cur);
     return st;
@@ -1812,10 +1899,10 @@ static int cmp_u32(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
-/* The level-16 cells that exist already around the batch's rows, as sorted
- * merge keys (cell_key(16, ...)): looked up per level-13
- * cell the batch touched (8 index ranges each), read row by row. */
-static ls_status cells16_known(struct run *R, uint64_t **out, size_t *nout)
+/* The village blocks that exist already where the batch's rows are, as
+ * sorted block keys (cell_key(13, ...)): looked up by the level-13 cells
+ * the batch touched, read row by row. */
+static ls_status blocks_known(struct run *R, uint64_t **out, size_t *nout)
 {
     *out = NULL;
     *nout = 0;
@@ -1842,20 +1929,18 @@ static ls_status cells16_known(struct run *R, uint64_t **out, size_t *nout)
         buf_free(&a);
         return st;
     }
-    /* OFFSET 0 keeps the lookup a nested loop of index ranges: a hash join
-     * would read every village cell of the country for one file. */
+    /* OFFSET 0 keeps the lookup a nested loop of index probes: a hash join
+     * would read every block of the country for one file. */
     const char *p[] = {a.data};
     int ok = PQsendQueryParams(
         R->c,
-        "SELECT c.cell_x, c.cell_y, c.carrier_code, c.technology"
-        " FROM unnest($1::int[]) p(xy), generate_series(0, 7) dx,"
-        " LATERAL (SELECT cell_x, cell_y, carrier_code, technology FROM coverage_cells"
-        "  WHERE res = 16 AND cell_x = (p.xy >> 16) * 8 + dx"
-        "  AND cell_y BETWEEN (p.xy & 65535) * 8 AND (p.xy & 65535) * 8 + 7 OFFSET 0) c",
+        "SELECT b.block_x, b.block_y, b.carrier_code, b.technology FROM unnest($1::int[]) p(xy),"
+        " LATERAL (SELECT block_x, block_y, carrier_code, technology FROM coverage_blocks"
+        "  WHERE block_x = p.xy >> 16 AND block_y = p.xy & 65535 OFFSET 0) b",
         1, NULL, p, NULL, NULL, 0);
     buf_free(&a);
     if (!ok || !PQsetSingleRowMode(R->c)) {
-        log_error("ingest: known cells: %s", PQerrorMessage(R->c));
+        log_error("ingest: known blocks: %s", PQerrorMessage(R->c));
         return LS_EDB;
     }
     uint64_t *keys = NULL;
@@ -1881,11 +1966,11 @@ static ls_status cells16_known(struct run *R, uint64_t **out, size_t *nout)
                     }
                 }
                 if (st == LS_OK)
-                    keys[n++] = cell_key(16, atoi(PQgetvalue(r, 0, 0)), atoi(PQgetvalue(r, 0, 1)),
+                    keys[n++] = cell_key(13, atoi(PQgetvalue(r, 0, 0)), atoi(PQgetvalue(r, 0, 1)),
                                          carrier, tech[0] - '0');
             }
         } else if (es != PGRES_SINGLE_TUPLE && es != PGRES_TUPLES_OK) {
-            log_error("ingest: known cells: %s", PQerrorMessage(R->c));
+            log_error("ingest: known blocks: %s", PQerrorMessage(R->c));
             st = LS_EDB;
         }
         PQclear(r);
@@ -1939,80 +2024,55 @@ static ls_status cells(struct run *R, int all_new)
         PQclear(r);
     }
 
-    /* Village-level cells: counts added, p10/p50 exact.  The batch's cells
-     * come from the rows' level-16 parts merged here (every row read was
-     * stored), else from the rows the batch stored.  A cell that existed
-     * is recomputed from its raw rows (few: it is ~600 m wide), found
-     * through the key that leads with the cell; a new one takes the
-     * batch's figures.  The lock makes concurrent batches take turns here
-     * (readers are not blocked): without it two batches could both insert
-     * one new cell, or each recompute a cell's percentiles without the
-     * other's rows. */
+    /* Village-level cells, in their blocks (geo/sql/011_village_blocks.sql):
+     * counts, p10/p50 exact.  In the usual case (every row read was
+     * stored) the batch's cells come from the rows' level-16 parts merged
+     * here, and the blocks that did not exist go straight into
+     * coverage_blocks with COPY.  The cells of blocks that existed, and
+     * every cell when the batch met stored rows, are recomputed from their
+     * raw rows (few: a cell is ~600 m wide), found through the key that
+     * leads with the cell.  The lock makes concurrent batches take turns
+     * here (readers are not blocked): without it two batches could both
+     * insert one new block, or each recompute a cell without the other's
+     * rows. */
     struct clocks tl = clocks_now(R->c);
-    st = db_exec(R->c, "LOCK TABLE coverage_cells IN SHARE ROW EXCLUSIVE MODE");
+    st = db_exec(R->c, "LOCK TABLE coverage_cells, coverage_blocks IN SHARE ROW EXCLUSIVE MODE");
     /* Sorts in memory, not in files on disk (the server's memory, for this
      * transaction only). */
     if (st == LS_OK)
         st = db_exec(R->c, "SET LOCAL work_mem = '256MB'");
-    /* The existing cells the batch adds to are updated from the temporary
-     * table ingest_cells16; in the usual case (every row read was stored)
-     * the new ones go straight into coverage_cells with COPY, which costs
-     * half of an INSERT ... SELECT with its anti-join. */
     uint64_t *known = NULL;
     size_t nknown = 0;
     if (st == LS_OK && all_new) {
         struct clocks tk = clocks_now(R->c);
-        st = cells16_known(R, &known, &nknown);
-        log_debug("ingest: level-16 cells around the batch that exist: %zu", nknown);
+        st = blocks_known(R, &known, &nknown);
+        log_debug("ingest: level-16 blocks of the batch that exist: %zu", nknown);
         clocks_log(R->c, tk, "cells level 16: lookup");
     }
     if (st == LS_OK && all_new)
-        st = cells16_send(R, "coverage_cells", known, nknown, 0);
+        st = cells16_send(R, known, nknown, 0);
     if (st == LS_OK && (!all_new || nknown))
-        st = db_exec(R->c, "CREATE TEMP TABLE ingest_cells16 (res smallint, cell_x int,"
-                           " cell_y int, carrier_code text, technology text, tests int,"
-                           " meeting_min int, p10_download real, p50_download real,"
-                           " last_measured timestamptz) ON COMMIT DROP");
+        st = db_exec(R->c, "CREATE TEMP TABLE ingest_touched16 (block_x int, block_y int,"
+                           " carrier_code text, technology text, sub smallint) ON COMMIT DROP");
     if (st == LS_OK && all_new && nknown) {
-        st = cells16_send(R, "ingest_cells16", known, nknown, 1);
+        st = cells16_send(R, known, nknown, 1);
     } else if (st == LS_OK && !all_new) {
-        char sql16[1024];
+        char sql16[512];
         snprintf(sql16, sizeof(sql16),
-                 "INSERT INTO ingest_cells16 SELECT 16, (cell16 >> 16)::int, (cell16 & 65535)::int,"
-                 " carrier_code, technology, count(*),"
-                 " count(*) FILTER (WHERE meets_min),"
-                 " percentile_cont(0.1) WITHIN GROUP (ORDER BY download_mbps),"
-                 " percentile_cont(0.5) WITHIN GROUP (ORDER BY download_mbps),"
-                 " max(measured_at) FROM %s GROUP BY cell16, carrier_code, technology",
+                 "INSERT INTO ingest_touched16 SELECT DISTINCT (cell16 >> 19)::int,"
+                 " (cell16 & 65535)::int >> 3, carrier_code, technology,"
+                 " ((cell16 & 7) * 8 + (cell16 >> 16 & 7))::smallint FROM %s",
                  src);
         st = db_exec(R->c, sql16);
-        if (st == LS_OK)
-            st = db_exec(R->c, "ANALYZE ingest_cells16");
     }
     free(known);
-    clocks_log(R->c, tl, "cells level 16: the batch's (new ones stored)");
-    if (st == LS_OK && (!all_new || nknown))
-        st = db_exec(R->c,
-                     "UPDATE coverage_cells c SET tests = c.tests + u.tests,"
-                     " meeting_min = c.meeting_min + u.meeting_min,"
-                     " last_measured = greatest(c.last_measured, u.last_measured),"
-                     " p10_download = e.p10, p50_download = e.p50"
-                     " FROM ingest_cells16 u CROSS JOIN LATERAL (SELECT"
-                     "  percentile_cont(0.1) WITHIN GROUP (ORDER BY m.download_mbps) AS p10,"
-                     "  percentile_cont(0.5) WITHIN GROUP (ORDER BY m.download_mbps) AS p50"
-                     "  FROM measurements m WHERE m.cell16 = (u.cell_x::bigint << 16 | u.cell_y)"
-                     "  AND m.carrier_code = u.carrier_code AND m.technology = u.technology) e"
-                     " WHERE c.res = 16 AND c.cell_x = u.cell_x"
-                     " AND c.cell_y = u.cell_y AND c.carrier_code = u.carrier_code"
-                     " AND c.technology = u.technology");
-    if (st == LS_OK && !all_new)
-        st = db_exec(R->c, "INSERT INTO coverage_cells (res, cell_x, cell_y, carrier_code,"
-                           " technology, tests, meeting_min, p10_download, p50_download,"
-                           " last_measured)"
-                           " SELECT * FROM ingest_cells16 u WHERE NOT EXISTS (SELECT 1"
-                           " FROM coverage_cells c WHERE c.res = 16 AND c.cell_x = u.cell_x"
-                           " AND c.cell_y = u.cell_y AND c.carrier_code = u.carrier_code"
-                           " AND c.technology = u.technology)");
+    clocks_log(R->c, tl, "cells level 16: the batch's (new blocks stored)");
+    if (st == LS_OK && (!all_new || nknown)) {
+        st = db_exec(R->c, "ANALYZE ingest_touched16");
+        if (st == LS_OK)
+            st = db_query(R->c, "ingest: blocks", "SELECT coverage_blocks_recompute()", 0, NULL,
+                          NULL, NULL, 0);
+    }
     clocks_log(R->c, tl, "cells level 16");
     if (st != LS_OK)
         return st;

@@ -178,10 +178,8 @@ static const struct field cell_fields[] = {
     {"status", "status", FT_STR, 10},
 };
 #define CELLS_FROM                                                                                 \
-    " FROM coverage_cells c WHERE c.res = $2::smallint"                                            \
-    " AND ($3::int IS NULL OR (c.cell_x BETWEEN $3::int AND $4::int"                               \
-    "  AND c.cell_y BETWEEN $5::int AND $6::int))"                                                 \
-    " AND ($7::text IS NULL OR c.carrier_code = $7) AND ($8::text IS NULL OR c.technology = $8)"
+    " FROM coverage_cells_in($2::int, coalesce($3::int, 0), coalesce($4::int, 65535),"             \
+    "  coalesce($5::int, 0), coalesce($6::int, 65535), $7::text, $8::text) c"
 #define CELLS_COLS                                                                                 \
     "c.res, c.cell_x, c.cell_y, c.carrier_code, c.technology, c.tests, c.meeting_min,"             \
     " round(c.meeting_min::numeric / c.tests, 3), c.p10_download, c.p50_download,"                 \

@@ -300,10 +300,8 @@ static ls_status draw_cells(PGconn *c, const maps_render_req *q, GDALDatasetH im
         " SELECT x.x, c.cell_y, CASE WHEN c.meeting_min = 0 AND coalesce(c.p50_download, 0) = 0"
         "  THEN 0 WHEN c.meeting_min >= 0.8 * c.tests THEN 2 ELSE 1 END"
         " FROM generate_series($2::int, $3::int) AS x(x) CROSS JOIN LATERAL ("
-        "  SELECT cell_y, meeting_min, tests, p50_download FROM coverage_cells"
-        "  WHERE res = $1::smallint AND cell_x = x.x AND cell_y BETWEEN $4::int AND $5::int"
-        "  AND ($6::text IS NULL OR carrier_code = $6) AND ($7::text IS NULL OR technology = $7)"
-        "  OFFSET 0) c",
+        "  SELECT cell_y, meeting_min, tests, p50_download FROM coverage_cells_in($1::int, x.x,"
+        "   x.x, $4::int, $5::int, $6::text, $7::text) OFFSET 0) c",
         7, p, NULL, NULL, 0);
     if (st != LS_OK) {
         free(grid);

@@ -29,7 +29,8 @@
 /* Coverage: $1 z, $2 x, $3 y, $4 cell level, $5 carrier, $6 tech, $7 minimum Mbps,
  * $8 feature limit.  The cells of map tile (z, x, y) at level L are
  * cell_x in [x << s, (x + 1) << s), cell_y likewise, s = L - z: one index
- * range on (res, cell_x, cell_y) per column.  Of the rows of a cell (one per
+ * range per column (coverage_cells_in(): on (res, cell_x, cell_y) for the
+ * coarse levels, on the blocks holding the column for level 16).  Of the rows of a cell (one per
  * carrier and technology) the best is kept: the one that meets the minimum,
  * then the highest share meeting it, the highest median, the most tests.
  * Its class is `none` when no test had service: exact for level 16
@@ -47,12 +48,9 @@ static const char coverage_sql[] =
     "   c.carrier_code, c.technology, c.tests, c.meeting_min, c.p10_download,"
     "   c.p50_download, c.last_measured, " COVERAGE_MEETS " AS meets,"
     "   CASE WHEN c.meeting_min = 0 AND c.res < 16 THEN c.hist[1] END AS bin0"
-    "   FROM coverage_cells c"
-    "   WHERE c.res = $4::smallint AND c.cell_x = cx"
-    "   AND c.cell_y BETWEEN $3::int << ($4::int - $1::int)"
-    "    AND (($3::int + 1) << ($4::int - $1::int)) - 1"
-    "   AND c.tests > 0 AND ($5::text IS NULL OR c.carrier_code = $5)"
-    "   AND ($6::text IS NULL OR c.technology = $6)"
+    "   FROM coverage_cells_in($4::int, cx, cx, $3::int << ($4::int - $1::int),"
+    "    (($3::int + 1) << ($4::int - $1::int)) - 1, $5::text, $6::text) c"
+    "   WHERE c.tests > 0"
     "   ORDER BY c.cell_y, " COVERAGE_MEETS " DESC, c.meeting_min::float8 / c.tests DESC,"
     "    c.p50_download DESC NULLS LAST, c.tests DESC, c.carrier_code COLLATE \"C\", c.technology "
     "COLLATE \"C\") b)"

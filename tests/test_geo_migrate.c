@@ -48,8 +48,8 @@ TEST(migrate, from_empty_then_rerun_is_a_noop)
     char *tables = t_sql(c, "SELECT count(*) FROM pg_tables WHERE schemaname = 'public' AND "
                             "tablename IN ('admin_units', 'carriers', 'accounts', 'api_tokens',"
                             " 'reports', 'dz_points', 'assignments', 'events', 'ingest_batches',"
-                            " 'coverage_cells', 'unit_successors')");
-    CHECK_STR(tables, "11");
+                            " 'coverage_cells', 'coverage_blocks', 'unit_successors')");
+    CHECK_STR(tables, "12");
     char *parts =
         t_sql(c, "SELECT count(*) FROM pg_inherits WHERE inhparent = 'measurements'::regclass");
     CHECK(parts && atoi(parts) >= 12); /* monthly partitions */

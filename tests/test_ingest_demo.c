@@ -60,7 +60,8 @@ TEST(ingest_demo, loads_once_and_looks_right)
                            " WHERE province_code IN ('11', '12', '15')");
     CHECK_STR(city, "t");
     CHECK_STR(hills, "t");
-    char *cells = t_sql(c, "SELECT count(DISTINCT res) FROM coverage_cells");
+    char *cells = t_sql(c, "SELECT count(DISTINCT res) FROM (SELECT res FROM coverage_cells"
+                           " UNION ALL SELECT res FROM coverage_cells16) c");
     CHECK_STR(cells, "4");
 
     /* dead-zone points in every state; each verified one verified by the

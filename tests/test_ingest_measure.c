@@ -156,8 +156,10 @@ static totals db_totals(PGconn *c)
     totals t;
     t.rows = sql_ll(c, "SELECT count(*) FROM measurements");
     t.batches = sql_ll(c, "SELECT count(*) FROM ingest_batches");
-    t.cells = sql_ll(c, "SELECT count(*) FROM coverage_cells");
-    t.cell_tests = sql_ll(c, "SELECT coalesce(sum(tests), 0) FROM coverage_cells");
+    t.cells = sql_ll(c, "SELECT (SELECT count(*) FROM coverage_cells)"
+                        " + (SELECT count(*) FROM coverage_cells16)");
+    t.cell_tests = sql_ll(c, "SELECT (SELECT coalesce(sum(tests), 0) FROM coverage_cells)"
+                             " + (SELECT coalesce(sum(tests), 0) FROM coverage_cells16)");
     return t;
 }
 
@@ -999,7 +1001,7 @@ static char *compare_level(PGconn *c, int z)
         "  percentile_cont(0.5) WITHIN GROUP (ORDER BY download_mbps) AS p50"
         "  FROM measurements WHERE carrier_code = 'gmobile' AND technology = '2G' GROUP BY 1, 2),"
         " c AS (SELECT cell_x AS x, cell_y AS y, tests, meeting_min, p10_download, p50_download"
-        "  FROM coverage_cells WHERE res = %d AND carrier_code = 'gmobile' AND technology = '2G')"
+        "  FROM coverage_cells_in(%d, 0, 65535, 0, 65535, 'gmobile', '2G'))"
         " SELECT format('%%s|%%s|%%s|%%s|%%s|%%s', count(*),"
         "  count(*) FILTER (WHERE m.n IS NULL OR c.tests IS NULL),"
         "  count(*) FILTER (WHERE m.n <> c.tests), count(*) FILTER (WHERE m.k <> c.meeting_min),"
@@ -1212,9 +1214,8 @@ static char *compare_box(PGconn *c, int z)
         "  FROM measurements WHERE ST_Y(geom) BETWEEN 22.7 AND 22.95"
         "  AND ST_X(geom) BETWEEN 104.85 AND 105.1 GROUP BY 1, 2, 3, 4),"
         " c AS (SELECT cell_x AS x, cell_y AS y, carrier_code, technology, tests, meeting_min,"
-        "  p10_download, p50_download FROM coverage_cells WHERE res = %d"
-        "  AND cell_x BETWEEN (SELECT min(x) FROM m) AND (SELECT max(x) FROM m)"
-        "  AND cell_y BETWEEN (SELECT min(y) FROM m) AND (SELECT max(y) FROM m))"
+        "  p10_download, p50_download FROM coverage_cells_in(%d, (SELECT min(x) FROM m),"
+        "  (SELECT max(x) FROM m), (SELECT min(y) FROM m), (SELECT max(y) FROM m), NULL, NULL))"
         " SELECT format('%%s|%%s|%%s|%%s|%%s|%%s', count(*),"
         "  count(*) FILTER (WHERE m.n IS NULL OR c.tests IS NULL),"
         "  count(*) FILTER (WHERE m.n <> c.tests), count(*) FILTER (WHERE m.k <> c.meeting_min),"
@@ -1287,7 +1288,7 @@ TEST(ingest_measure, cells_across_runs_and_batches)
                           " OR p50_download IS DISTINCT FROM hist_pct(hist, 0.5))";
     CHECK(sql_ll(c, "SELECT count(*) FROM coverage_cells WHERE res < 16") > 100);
     CHECK_INT(sql_ll(c, "%s", derived), 0);
-    long long cells16 = sql_ll(c, "SELECT count(*) FROM coverage_cells WHERE res = 16");
+    long long cells16 = sql_ll(c, "SELECT count(*) FROM coverage_cells16");
     snprintf(args, sizeof args, "'%s'", t_tmp("spread2.csv"));
     CHECK_INT(ingest(args, &s, NULL), 0);
     CHECK_INT(s.accepted, 6000);
@@ -1296,7 +1297,7 @@ TEST(ingest_measure, cells_across_runs_and_batches)
     check_box(c, 13, 25, "second file");
     CHECK_INT(sql_ll(c, "%s", derived), 0);
     /* the second file's sites are the first's: no new village cell */
-    CHECK_INT(sql_ll(c, "SELECT count(*) FROM coverage_cells WHERE res = 16"), cells16);
+    CHECK_INT(sql_ll(c, "SELECT count(*) FROM coverage_cells16"), cells16);
     PQfinish(c);
 }
 

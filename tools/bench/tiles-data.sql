@@ -64,14 +64,19 @@ SELECT t, ST_SetSRID(ST_MakePoint(lon, lat), 4326), code, carrier, tech, d, d >=
                   FROM generate_series(1, :n) i) g
           JOIN sites s ON s.s = g.s) m;
 
-\echo cells, level 16 (exact percentiles) ...
-INSERT INTO coverage_cells (res, cell_x, cell_y, carrier_code, technology, tests, meeting_min,
-                            p10_download, p50_download, last_measured)
-SELECT 16, (cell16 >> 16)::int, (cell16 & 65535)::int, carrier_code, technology, count(*),
-       count(*) FILTER (WHERE meets_min),
-       percentile_cont(0.1) WITHIN GROUP (ORDER BY download_mbps),
-       percentile_cont(0.5) WITHIN GROUP (ORDER BY download_mbps), max(measured_at)
-  FROM measurements GROUP BY cell16, carrier_code, technology;
+\echo cells, level 16 (exact percentiles, in blocks of 8 x 8) ...
+INSERT INTO coverage_blocks
+SELECT x >> 3, y >> 3, carrier_code, technology, array_agg(s ORDER BY s),
+       array_agg(n ORDER BY s), array_agg(k ORDER BY s), array_agg(p10 ORDER BY s),
+       array_agg(p50 ORDER BY s), array_agg(last ORDER BY s)
+  FROM (SELECT (cell16 >> 16)::int AS x, (cell16 & 65535)::int AS y,
+               ((cell16 & 7) * 8 + (cell16 >> 16 & 7))::smallint AS s, carrier_code, technology,
+               count(*)::int AS n, count(*) FILTER (WHERE meets_min)::int AS k,
+               percentile_cont(0.1) WITHIN GROUP (ORDER BY download_mbps)::real AS p10,
+               percentile_cont(0.5) WITHIN GROUP (ORDER BY download_mbps)::real AS p50,
+               max(measured_at) AS last
+          FROM measurements GROUP BY cell16, carrier_code, technology) c
+ GROUP BY x >> 3, y >> 3, carrier_code, technology;
 
 \echo cells, level 13 (histograms) ...
 CREATE TEMP TABLE c13 AS
@@ -140,10 +145,11 @@ SELECT p.id, c.code, p.province_code,
 
 ANALYZE measurements;
 ANALYZE coverage_cells;
+ANALYZE coverage_blocks;
 ANALYZE dz_points;
 ANALYZE assignments;
 SELECT (SELECT count(*) FROM measurements) AS measurements,
        (SELECT count(*) FROM coverage_cells) AS cells,
-       (SELECT count(*) FROM coverage_cells WHERE res = 16) AS cells16,
+       (SELECT count(*) FROM coverage_cells16) AS cells16,
        (SELECT count(*) FROM dz_points) AS points,
        (SELECT count(*) FROM assignments) AS assignments;

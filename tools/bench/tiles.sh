@@ -65,7 +65,7 @@ WITH b AS (SELECT z, floor((102.14 + 180) / 360 * 2 ^ z)::int AS x0,
                   floor((1 - ln(tan(radians(8.40)) + 1 / cos(radians(8.40))) / pi()) / 2 * 2 ^ z)::int AS y1
              FROM (VALUES (5), (8)) v(z)),
      cells AS (SELECT DISTINCT z, cell_x >> (16 - z) AS x, cell_y >> (16 - z) AS y
-                 FROM coverage_cells, (VALUES (11), (14)) v(z) WHERE res = 16),
+                 FROM coverage_cells16, (VALUES (11), (14)) v(z)),
      pts AS (SELECT DISTINCT z, floor((ST_X(geom) + 180) / 360 * 2 ^ z)::int AS x,
                     floor((1 - ln(tan(radians(ST_Y(geom))) + 1 / cos(radians(ST_Y(geom)))) / pi())
                           / 2 * 2 ^ z)::int AS y
@@ -131,7 +131,8 @@ psql_times() { # layer z -> ms per tile
 
 echo "measurements: $(sysq -c "SELECT count(*) FROM measurements"), coverage cells: $(sysq -c \
     "SELECT count(*) FROM coverage_cells") (level 16: $(sysq -c \
-    "SELECT count(*) FROM coverage_cells WHERE res = 16")), points: $(sysq -c \
+    "SELECT count(*) FROM coverage_cells16") in $(sysq -c \
+    "SELECT count(*) FROM coverage_blocks") blocks), points: $(sysq -c \
     "SELECT count(*) FROM dz_points"); machine: $(nproc) cores, load average at start: $(cut -d' ' -f1-3 /proc/loadavg)"
 echo
 echo "| layer | zoom | tiles (200 / 204) | HTTP p50 ms | HTTP p99 ms | HTTP max ms | SQL p50 ms | SQL p99 ms | bytes p50 | bytes p99 | bytes max | gzip bytes p50 | gzip bytes max |"
