@@ -921,6 +921,46 @@ static size_t trim_copy(const char *s, char *buf, size_t cap)
     return n;
 }
 
+/* A plain decimal ([+-]digits[.digits]) of at most 15 significant digits
+ * is an integer m < 2^53 over 10^k, k <= 22: both exact as doubles, so one
+ * division rounds it correctly, to the same double strtod gives (Clinger's
+ * fast path).  Measurement files are made of such numbers, and strtod was a
+ * twentieth of a million-row ingest's reading.  0: not such a number. */
+static int fast_decimal(const char *p, double *out)
+{
+    static const double pow10[] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
+                                   1e8,  1e9,  1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
+                                   1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
+    int neg = *p == '-';
+    if (*p == '-' || *p == '+')
+        p++;
+    uint64_t m = 0;
+    int digits = 0, frac = 0, seen_dot = 0, any = 0;
+    for (; *p; p++) {
+        if (*p == '.' && !seen_dot) {
+            seen_dot = 1;
+            continue;
+        }
+        if (*p < '0' || *p > '9')
+            return 0;
+        any = 1;
+        if (m == 0 && *p == '0') { /* leading zeros do not count */
+            frac += seen_dot;
+            continue;
+        }
+        if (++digits > 15)
+            return 0;
+        m = m * 10 + (uint64_t)(*p - '0');
+        frac += seen_dot;
+    }
+    if (!any || frac > 22)
+        return 0;
+    double v = (double)m / pow10[frac];
+    if (out)
+        *out = neg ? -v : v;
+    return 1;
+}
+
 ls_status ingest_parse_number(const char *s, double *out)
 {
     char buf[VALUE_MAX];
@@ -945,6 +985,8 @@ ls_status ingest_parse_number(const char *s, double *out)
         return LS_EINVAL;
     if (commas == 1)
         *strchr(buf, ',') = '.';
+    if (fast_decimal(buf, out))
+        return LS_OK;
     char *end;
     double v = strtod(buf, &end);
     if (end == buf || *end != '\0' || !isfinite(v))

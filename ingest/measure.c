@@ -624,7 +624,9 @@ static uint64_t mix(uint64_t k)
     return k;
 }
 
-static ls_status agg_add(struct cells *a, uint64_t key, const struct rec *r, int meets)
+/* The cell of `key` in the aggregates, added (zeroed) when new; NULL when
+ * out of memory.  The pointer holds until the next call. */
+static struct cell *agg_cell(struct cells *a, uint64_t key)
 {
     /* An open-addressing table of indices into a dense array of cells: the
      * histograms take room only for the cells there are (the table of
@@ -633,7 +635,7 @@ static ls_status agg_add(struct cells *a, uint64_t key, const struct rec *r, int
         size_t ncap = a->cap ? a->cap * 2 : 4096;
         uint32_t *ns = calloc(ncap, sizeof(*ns));
         if (!ns)
-            return LS_ENOMEM;
+            return NULL;
         for (size_t i = 0; i < a->cap; i++) {
             if (!a->slot[i])
                 continue;
@@ -654,7 +656,7 @@ static ls_status agg_add(struct cells *a, uint64_t key, const struct rec *r, int
             size_t nc = a->ncell ? a->ncell * 2 : 1024;
             struct cell *ncs = realloc(a->cell, nc * sizeof(*ncs));
             if (!ncs)
-                return LS_ENOMEM;
+                return NULL;
             a->cell = ncs;
             a->ncell = nc;
         }
@@ -662,7 +664,14 @@ static ls_status agg_add(struct cells *a, uint64_t key, const struct rec *r, int
         a->cell[a->n].key = key;
         a->slot[j] = (uint32_t)++a->n;
     }
-    struct cell *c = &a->cell[a->slot[j] - 1];
+    return &a->cell[a->slot[j] - 1];
+}
+
+static ls_status agg_add(struct cells *a, uint64_t key, const struct rec *r, int meets)
+{
+    struct cell *c = agg_cell(a, key);
+    if (!c)
+        return LS_ENOMEM;
     c->tests++;
     c->meeting += meets;
     if (r->t > c->last)
@@ -1203,16 +1212,11 @@ static ls_status finish_chunk(struct run *R)
             R->n_meet++;
         else
             R->n_below++;
-        static const int coarse[] = {13, 10, 7};
-        for (int k = 0; k < 3; k++) {
-            int sh = 16 - coarse[k];
-            ls_status ast = agg_add(
-                &R->agg, cell_key(coarse[k], tx >> sh, ty >> sh, r->carrier, r->tech[0] - '0'), r,
-                meets);
-            if (ast != LS_OK) {
-                snprintf(R->err, R->errlen, "out of memory");
-                return ast;
-            }
+        /* Level 13 only; 10 and 7 are summed from it at the end. */
+        if (agg_add(&R->agg, cell_key(13, tx >> 3, ty >> 3, r->carrier, r->tech[0] - '0'), r,
+                    meets) != LS_OK) {
+            snprintf(R->err, R->errlen, "out of memory");
+            return LS_ENOMEM;
         }
         m->lon7 = (int32_t)llround(r->x * 1e7); /* degrees kept to 1e-7 (~1 cm) */
         m->lat7 = (int32_t)llround(r->y * 1e7);
@@ -1413,6 +1417,28 @@ static ls_status send_coarse_rows(struct run *R, int pass);
  * a temporary table. */
 static ls_status send_coarse(struct run *R)
 {
+    /* Levels 10 and 7 from the level-13 cells (the only ones the rows were
+     * added to): 8 x 8 and 64 x 64 of them. */
+    size_t n13 = R->agg.n;
+    for (size_t i = 0; i < n13; i++) {
+        for (int sh = 3; sh <= 6; sh += 3) {
+            uint64_t k = R->agg.cell[i].key;
+            struct cell *p = agg_cell(&R->agg, cell_key(13 - sh, (int)(k >> 27 & 0xffff) >> sh,
+                                                        (int)(k >> 11 & 0xffff) >> sh,
+                                                        (int)(k >> 3 & 255), (int)(k & 7)));
+            if (!p) {
+                snprintf(R->err, R->errlen, "out of memory");
+                return LS_ENOMEM;
+            }
+            const struct cell *c = &R->agg.cell[i]; /* after agg_cell: it may move the cells */
+            p->tests += c->tests;
+            p->meeting += c->meeting;
+            if (c->last > p->last)
+                p->last = c->last;
+            for (int b = 0; b < NBINS; b++)
+                p->hist[b] += c->hist[b];
+        }
+    }
     size_t nknown = 0;
     struct clocks t0 = clocks_now(R->c);
     ls_status st = coarse_known(R, &nknown);

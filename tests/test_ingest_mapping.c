@@ -6,6 +6,7 @@
  */
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "t.h"
@@ -641,6 +642,45 @@ TEST(ingest_mapping, numbers)
     }
     double v;
     CHECK_INT(ingest_parse_number(NULL, &v), LS_EINVAL);
+}
+
+/* Every decimal read exactly as strtod reads it, to the bit: the plain
+ * ones take a fast path of their own. */
+TEST(ingest_mapping, numbers_as_strtod_reads_them)
+{
+    unsigned seed = 12345;
+    int differ = 0, checked = 0;
+    for (int i = 0; i < 300000; i++) {
+        char s[64];
+        int n = 0;
+        seed = seed * 1103515245u + 12345u;
+        unsigned r = seed >> 8;
+        if (r % 5 == 0)
+            s[n++] = '-';
+        int ints = (int)(r / 5 % 12), fracs = (int)(r / 60 % 16);
+        for (int k = 0; k < ints; k++) {
+            seed = seed * 1103515245u + 12345u;
+            s[n++] = (char)('0' + (seed >> 8) % (k == 0 && r % 7 ? 10 : 3));
+        }
+        if (fracs || !ints) {
+            s[n++] = '.';
+            for (int k = 0; k <= fracs; k++) {
+                seed = seed * 1103515245u + 12345u;
+                s[n++] = (char)('0' + (seed >> 8) % 10);
+            }
+        }
+        s[n] = '\0';
+        double got = 0, want = strtod(s, NULL);
+        if (ingest_parse_number(s, &got) != LS_OK) {
+            t_fail(__FILE__, __LINE__, "\"%s\" refused", s);
+            return;
+        }
+        checked++;
+        if (memcmp(&got, &want, sizeof got) != 0 && differ++ < 5)
+            t_fail(__FILE__, __LINE__, "\"%s\": %.17g, strtod %.17g", s, got, want);
+    }
+    CHECK_INT(checked, 300000);
+    CHECK_INT(differ, 0);
 }
 
 TEST(ingest_mapping, times)
