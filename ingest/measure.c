@@ -80,8 +80,14 @@ struct cell {
     uint64_t key; /* level, x, y, carrier, tech */
     int known;    /* the database has this cell already */
     int tests, meeting;
-    double last;
+    int64_t last_us; /* microseconds since 2000-01-01 UTC */
     int hist[NBINS];
+};
+
+/* A set of nonzero 64-bit keys (open addressing). */
+struct keyset {
+    uint64_t *slot; /* 0 = empty */
+    size_t cap, n;  /* cap a power of two */
 };
 
 struct cells {
@@ -204,7 +210,8 @@ struct run {
     double now;
     double t_start, t_last_progress;
     long long count_hint;
-    struct cells agg;
+    struct cells agg;          /* coarse cells, from the level-16 merge */
+    struct keyset blocks;      /* the level-13 cells (village blocks) touched */
     long long n_meet, n_below; /* among the rows sent */
     struct spool spool[MAX_MONTHS];
     int nspool;
@@ -496,11 +503,13 @@ static char *put_2(char *p, int v)
 
 /* "YYYY-MM-DD HH:MM:SS.mmm+00" from epoch seconds (civil_from_days, after
  * Howard Hinnant's date algorithms). */
-static char *put_time(char *p, double t)
+/* A time given in microseconds since PostgreSQL's zero (2000-01-01 UTC),
+ * as text to the microsecond. */
+static char *put_time_us(char *p, int64_t t_us)
 {
-    long long ms = llround(t * 1000.0);
-    long long sec = ms >= 0 ? ms / 1000 : -((-ms + 999) / 1000);
-    int msr = (int)(ms - sec * 1000);
+    long long us = (long long)t_us + 946684800LL * 1000000;
+    long long sec = us >= 0 ? us / 1000000 : -((-us + 999999) / 1000000);
+    int usr = (int)(us - sec * 1000000);
     long long days = sec >= 0 ? sec / 86400 : -((-sec + 86399) / 86400);
     int sod = (int)(sec - days * 86400);
     long long z = days + 719468;
@@ -525,8 +534,8 @@ static char *put_time(char *p, double t)
     *p++ = ':';
     p = put_2(p, sod % 60);
     *p++ = '.';
-    *p++ = (char)('0' + msr / 100);
-    p = put_2(p, msr % 100);
+    for (int k = 100000; k > 0; k /= 10)
+        *p++ = (char)('0' + usr / k % 10);
     memcpy(p, "+00", 3);
     return p + 3;
 }
@@ -624,6 +633,35 @@ static uint64_t mix(uint64_t k)
     return k;
 }
 
+static ls_status keyset_add(struct keyset *ks, uint64_t k)
+{
+    if (ks->n * 2 >= ks->cap) {
+        size_t ncap = ks->cap ? ks->cap * 2 : 4096;
+        uint64_t *ns = calloc(ncap, sizeof(*ns));
+        if (!ns)
+            return LS_ENOMEM;
+        for (size_t i = 0; i < ks->cap; i++) {
+            if (!ks->slot[i])
+                continue;
+            size_t j = mix(ks->slot[i]) & (ncap - 1);
+            while (ns[j])
+                j = (j + 1) & (ncap - 1);
+            ns[j] = ks->slot[i];
+        }
+        free(ks->slot);
+        ks->slot = ns;
+        ks->cap = ncap;
+    }
+    size_t j = mix(k) & (ks->cap - 1);
+    while (ks->slot[j] && ks->slot[j] != k)
+        j = (j + 1) & (ks->cap - 1);
+    if (!ks->slot[j]) {
+        ks->slot[j] = k;
+        ks->n++;
+    }
+    return LS_OK;
+}
+
 /* The cell of `key` in the aggregates, added (zeroed) when new; NULL when
  * out of memory.  The pointer holds until the next call. */
 static struct cell *agg_cell(struct cells *a, uint64_t key)
@@ -665,19 +703,6 @@ static struct cell *agg_cell(struct cells *a, uint64_t key)
         a->slot[j] = (uint32_t)++a->n;
     }
     return &a->cell[a->slot[j] - 1];
-}
-
-static ls_status agg_add(struct cells *a, uint64_t key, const struct rec *r, int meets)
-{
-    struct cell *c = agg_cell(a, key);
-    if (!c)
-        return LS_ENOMEM;
-    c->tests++;
-    c->meeting += meets;
-    if (r->t > c->last)
-        c->last = r->t;
-    c->hist[bin_of((float)r->down)]++; /* the stored value's bin, as hist_bin() sees it */
-    return LS_OK;
 }
 
 /* key: level (5 bits) | x (16) | y (16) | carrier (8) | tech (3), never 0. */
@@ -954,6 +979,16 @@ static ls_status prepare_run(struct run *R, struct runbuf *b)
     }
     qsort(keys, (size_t)b->n, sizeof(*keys), skey_cmp);
     qsort(cr, (size_t)b->n, sizeof(*cr), crec_cmp);
+    uint64_t prev = 0; /* the run's blocks, for the lookup of those that exist */
+    for (int i = 0; i < b->n; i++) {
+        if (cr[i].key >> 6 == prev)
+            continue;
+        prev = cr[i].key >> 6;
+        if (keyset_add(&R->blocks, prev) != LS_OK) {
+            snprintf(R->err, R->errlen, "out of memory");
+            return LS_ENOMEM;
+        }
+    }
     if (R->nruns == R->runcap) {
         int ncap = R->runcap ? R->runcap * 2 : 64;
         long long *ne = realloc(R->run_end, (size_t)ncap * sizeof(*ne));
@@ -1212,12 +1247,6 @@ static ls_status finish_chunk(struct run *R)
             R->n_meet++;
         else
             R->n_below++;
-        /* Level 13 only; 10 and 7 are summed from it at the end. */
-        if (agg_add(&R->agg, cell_key(13, tx >> 3, ty >> 3, r->carrier, r->tech[0] - '0'), r,
-                    meets) != LS_OK) {
-            snprintf(R->err, R->errlen, "out of memory");
-            return LS_ENOMEM;
-        }
         m->lon7 = (int32_t)llround(r->x * 1e7); /* degrees kept to 1e-7 (~1 cm) */
         m->lat7 = (int32_t)llround(r->y * 1e7);
         m->t_us = llround((r->t - PG_EPOCH) * 1e6);
@@ -1433,8 +1462,8 @@ static ls_status send_coarse(struct run *R)
             const struct cell *c = &R->agg.cell[i]; /* after agg_cell: it may move the cells */
             p->tests += c->tests;
             p->meeting += c->meeting;
-            if (c->last > p->last)
-                p->last = c->last;
+            if (c->last_us > p->last_us)
+                p->last_us = c->last_us;
             for (int b = 0; b < NBINS; b++)
                 p->hist[b] += c->hist[b];
         }
@@ -1507,7 +1536,7 @@ static ls_status send_coarse_rows(struct run *R, int pass)
         /* real as text: nine significant digits give back the same float */
         q += snprintf(q, 64, "%.9g\t%.9g\t", (double)(float)hist_pct_c(c->hist, 0.1),
                       (double)(float)hist_pct_c(c->hist, 0.5));
-        q = put_time(q, c->last);
+        q = put_time_us(q, c->last_us);
         *q++ = '\n';
         if (buf_append(&R->copy, line, (size_t)(q - line)) != LS_OK)
             st = LS_ENOMEM;
@@ -1797,7 +1826,8 @@ static ls_status send_touched(struct run *R, uint64_t ck)
 }
 
 /* Merges the runs' sorted level-16 parts (keys cell16_key(), so a block's
- * cells come together) into one figure per cell, carrier and technology.
+ * cells come together) into one figure per cell, carrier and technology;
+ * pass 0 also sums up each block's level-13 cell (R->agg).
  * want_known 0: the blocks not in `known` (sorted block keys) are COPYed
  * whole into coverage_blocks; 1: the cells of the blocks in `known` go to
  * ingest_touched16, to be recomputed from their raw rows.  Memory: a block
@@ -1840,8 +1870,19 @@ static ls_status cells16_send(struct run *R, const uint64_t *known, size_t nknow
     uint64_t key = 0;
     int tests = 0, meeting = 0;
     int64_t last = INT64_MIN;
+    struct cell a13; /* pass 0: the block's level-13 aggregate */
+    memset(&a13, 0, sizeof(a13));
     while (st == LS_OK) {
         const struct crec *c = nh ? HEAD(0) : NULL;
+        if (!want_known && a13.tests && (!c || c->key >> 6 != a13.key)) {
+            struct cell *p = agg_cell(&R->agg, a13.key);
+            if (!p) {
+                st = LS_ENOMEM;
+                break;
+            }
+            *p = a13;
+            memset(&a13, 0, sizeof(a13));
+        }
         if (nv && (!c || c->key != key)) {
             /* one cell done */
             uint64_t bk = key >> 6;
@@ -1887,6 +1928,14 @@ static ls_status cells16_send(struct run *R, const uint64_t *known, size_t nknow
         meeting += c->meets;
         if (c->t_us > last)
             last = c->t_us;
+        if (!want_known) {
+            a13.key = c->key >> 6;
+            a13.tests++;
+            a13.meeting += c->meets;
+            if (c->t_us > a13.last_us)
+                a13.last_us = c->t_us;
+            a13.hist[bin_of(c->down)]++; /* the stored value's bin, as hist_bin() sees it */
+        }
         /* next record of that run */
         struct cursor *h = &cur[heap[0]];
         if (++h->i == h->n) {
@@ -1927,18 +1976,18 @@ static int cmp_u32(const void *a, const void *b)
 
 /* The village blocks that exist already where the batch's rows are, as
  * sorted block keys (cell_key(13, ...)): looked up by the level-13 cells
- * the batch touched, read row by row. */
+ * the batch touched (collected as the runs were sorted), read row by row. */
 static ls_status blocks_known(struct run *R, uint64_t **out, size_t *nout)
 {
     *out = NULL;
     *nout = 0;
-    uint32_t *par = malloc((R->agg.n ? R->agg.n : 1) * sizeof(*par));
+    uint32_t *par = malloc((R->blocks.n ? R->blocks.n : 1) * sizeof(*par));
     if (!par)
         return LS_ENOMEM;
     size_t np = 0;
-    for (size_t i = 0; i < R->agg.n; i++) {
-        uint64_t k = R->agg.cell[i].key;
-        if ((k >> 43) == 13)
+    for (size_t i = 0; i < R->blocks.cap; i++) {
+        uint64_t k = R->blocks.slot[i];
+        if (k)
             par[np++] = (uint32_t)((k >> 27 & 0xffff) << 16 | (k >> 11 & 0xffff));
     }
     qsort(par, np, sizeof(*par), cmp_u32);
@@ -2361,6 +2410,7 @@ out:
     }
     free(R.agg.slot);
     free(R.agg.cell);
+    free(R.blocks.slot);
     for (int i = 0; i < 2; i++) {
         free(R.runs[i].rows);
         free(R.runs[i].keys);
