@@ -115,7 +115,7 @@ struct mrow {
     int32_t lon7, lat7; /* degrees * 1e7, as stored */
     uint32_t cell;      /* level-16 cell, x << 16 | y */
     float down, up, lat_ms, rsrp, rsrq, sinr;
-    unsigned char md[16];    /* the dedupe key */
+    unsigned char md[8];     /* the dedupe key: a bigint, big-endian (MD5's first 8 bytes) */
     unsigned char device[8]; /* hashed device id, when MR_DEVICE */
     uint16_t month;          /* year * 12 + month - 1 (UTC) */
     uint8_t flags;
@@ -887,7 +887,7 @@ static ls_status spool_row(struct run *R, int month, const char *row, size_t len
 struct skey {
     uint64_t k; /* month << 32 | cell */
     int64_t t;
-    uint64_t m; /* the dedupe key's first bytes */
+    uint64_t m; /* the dedupe key, offset so that unsigned order is bigint order */
     uint32_t i;
 };
 
@@ -955,9 +955,9 @@ static size_t encode_row(const struct run *R, const struct mrow *m, char *line)
     } else {
         q = put_len(q, -1);
     }
-    q = put_len(q, 16);
-    memcpy(q, m->md, 16);
-    q += 16;
+    q = put_len(q, 8);
+    memcpy(q, m->md, 8);
+    q += 8;
     q = put_len(q, 8);
     q = put_be64(q, (uint64_t)m->cell);
     return (size_t)(q - line);
@@ -971,7 +971,8 @@ static ls_status prepare_run(struct run *R, struct runbuf *b)
     struct crec *cr = R->crecs;
     for (int i = 0; i < b->n; i++) {
         const struct mrow *m = &b->rows[i];
-        keys[i] = (struct skey){(uint64_t)m->month << 32 | m->cell, m->t_us, be_bytes(m->md),
+        keys[i] = (struct skey){(uint64_t)m->month << 32 | m->cell, m->t_us,
+                                be_bytes(m->md) ^ (1ULL << 63), /* bigint order */
                                 (uint32_t)i};
         cr[i] = (struct crec){
             cell16_key((int)(m->cell >> 16), (int)(m->cell & 0xffff), m->carrier, m->tech[0] - '0'),
@@ -1240,7 +1241,9 @@ static ls_status finish_chunk(struct run *R)
         }
         struct runbuf *b = &R->runs[R->cur];
         struct mrow *m = &b->rows[b->n];
-        MD5(key, kl, m->md);
+        unsigned char md[MD5_DIGEST_LENGTH];
+        MD5(key, kl, md);
+        memcpy(m->md, md, sizeof(m->md));
         int tx, ty;
         geo_tile_xy(16, r->x, r->y, &tx, &ty);
         if (meets)
@@ -1634,7 +1637,7 @@ static ls_status merge(struct run *R)
                            " technology text, download_mbps real, upload_mbps real,"
                            " latency_ms real, rsrp real, rsrq real, sinr real,"
                            " meets_min boolean, batch_id bigint, device_hash text,"
-                           " dedupe_key bytea, cell16 bigint) ON COMMIT DROP");
+                           " dedupe_key bigint, cell16 bigint) ON COMMIT DROP");
         if (st == LS_OK)
             st = load_spools(R, "ingest_stage", NULL);
         if (st == LS_OK)

@@ -48,7 +48,7 @@ RETURNING id AS batch \gset
 INSERT INTO measurements (measured_at, geom, province_code, carrier_code, technology,
                           download_mbps, meets_min, batch_id, dedupe_key, cell16)
 SELECT t, ST_SetSRID(ST_MakePoint(lon, lat), 4326), code, carrier, tech, d, d >= 40, :batch,
-       int8send(i), cell16_of(lon, lat)
+       i, cell16_of(lon, lat)
   FROM (SELECT g.i, s.code,
                s.lon + 0.0135 * sqrt(g.r1) * cos(2 * pi() * g.r2) / cos(radians(s.lat)) AS lon,
                s.lat + 0.0135 * sqrt(g.r1) * sin(2 * pi() * g.r2) AS lat,
