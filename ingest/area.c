@@ -101,26 +101,31 @@ static void grow(ingest_area *a, uint8_t *dist)
             lab[i] = 0;
 }
 
-ls_status ingest_area_load(PGconn *c, ingest_area **out, char *err, size_t errlen)
+/* The provinces in force, as (code, hex WKB) rows. */
+static ls_status fetch(PGconn *c, PGresult **r, char *err, size_t errlen)
+{
+    ls_status st = db_query(c, "area: provinces",
+                            "SELECT code, encode(ST_AsBinary(geom_simple), 'hex') FROM admin_units"
+                            " WHERE level = 'province' AND valid_to IS NULL AND geom_simple IS NOT"
+                            " NULL ORDER BY code",
+                            0, NULL, r, NULL, 0);
+    if (st != LS_OK)
+        snprintf(err, errlen, "the provinces could not be read");
+    return st;
+}
+
+/* Builds the grid from fetch()'s rows (no database: it may run on a thread
+ * of its own). */
+static ls_status build(const PGresult *r, ingest_area **out, char *err, size_t errlen)
 {
     *out = NULL;
-    geo_gdal_init();
-    PGresult *r = NULL;
     ingest_area *a = NULL;
     OGRGeometryH *geoms = NULL;
     double *burn = NULL;
     uint8_t *dist = NULL;
     GDALDatasetH ds = NULL;
     int ng = 0;
-    ls_status st = db_query(c, "area: provinces",
-                            "SELECT code, encode(ST_AsBinary(geom_simple), 'hex') FROM admin_units"
-                            " WHERE level = 'province' AND valid_to IS NULL AND geom_simple IS NOT"
-                            " NULL ORDER BY code",
-                            0, NULL, &r, NULL, 0);
-    if (st != LS_OK) {
-        snprintf(err, errlen, "the provinces could not be read");
-        goto out;
-    }
+    ls_status st = LS_OK;
     int n = PQntuples(r);
     if (n == 0 || n > MAX_PROV) {
         snprintf(err, errlen, "no provinces are loaded: run lomsong units load first");
@@ -157,8 +162,6 @@ ls_status ingest_area_load(PGconn *c, ingest_area **out, char *err, size_t errle
         }
         burn[ng++] = i + 1;
     }
-    PQclear(r);
-    r = NULL;
     size_t cells = (size_t)a->w * (size_t)a->h;
     a->cw = a->w / COARSE;
     a->ch = a->h / COARSE;
@@ -214,8 +217,19 @@ out:
     free(dist);
     if (ds)
         GDALClose(ds);
-    PQclear(r);
     ingest_area_free(a);
+    return st;
+}
+
+ls_status ingest_area_load(PGconn *c, ingest_area **out, char *err, size_t errlen)
+{
+    *out = NULL;
+    geo_gdal_init();
+    PGresult *r = NULL;
+    ls_status st = fetch(c, &r, err, errlen);
+    if (st == LS_OK)
+        st = build(r, out, err, errlen);
+    PQclear(r);
     return st;
 }
 
@@ -247,9 +261,29 @@ static void unref(ingest_area *a)
         ingest_area_free(a);
 }
 
-ls_status ingest_area_get(PGconn *c, ingest_area **out, char *err, size_t errlen)
+struct ingest_area_job {
+    ingest_area *area; /* ready (from the cache), or built by the thread */
+    PGresult *rows;
+    char version[128];
+    pthread_t thread;
+    int running;
+    ls_status st;
+    char err[256];
+};
+
+static void *build_main(void *arg)
+{
+    ingest_area_job *j = arg;
+    j->st = build(j->rows, &j->area, j->err, sizeof(j->err));
+    return NULL;
+}
+
+ls_status ingest_area_begin(PGconn *c, ingest_area_job **out, char *err, size_t errlen)
 {
     *out = NULL;
+    ingest_area_job *j = calloc(1, sizeof(*j));
+    if (!j)
+        return LS_ENOMEM;
     PGresult *r = NULL;
     ls_status st = db_query(c, "area: version",
                             "SELECT count(*) || '/' || coalesce(max(id), 0) || '/' ||"
@@ -258,30 +292,66 @@ ls_status ingest_area_get(PGconn *c, ingest_area **out, char *err, size_t errlen
                             0, NULL, &r, NULL, 0);
     if (st != LS_OK) {
         snprintf(err, errlen, "the provinces could not be read");
+        free(j);
         return st;
     }
-    char version[128];
-    snprintf(version, sizeof(version), "%s", PQgetvalue(r, 0, 0));
+    snprintf(j->version, sizeof(j->version), "%s", PQgetvalue(r, 0, 0));
     PQclear(r);
     pthread_mutex_lock(&cache_mu);
-    if (cached && strcmp(version, cached_version) == 0) {
+    if (cached && strcmp(j->version, cached_version) == 0) {
         cached->refs++;
-        *out = cached;
-        pthread_mutex_unlock(&cache_mu);
-        return LS_OK;
+        j->area = cached;
     }
     pthread_mutex_unlock(&cache_mu);
-    ingest_area *a = NULL;
-    if ((st = ingest_area_load(c, &a, err, errlen)) != LS_OK)
-        return st;
-    pthread_mutex_lock(&cache_mu);
-    a->refs = 2; /* the cache's and the caller's */
-    unref(cached);
-    cached = a;
-    snprintf(cached_version, sizeof(cached_version), "%s", version);
-    pthread_mutex_unlock(&cache_mu);
-    *out = a;
+    if (!j->area) {
+        geo_gdal_init();
+        if ((st = fetch(c, &j->rows, err, errlen)) != LS_OK) {
+            free(j);
+            return st;
+        }
+        if (pthread_create(&j->thread, NULL, build_main, j) == 0)
+            j->running = 1;
+        else
+            build_main(j);
+    }
+    *out = j;
     return LS_OK;
+}
+
+ls_status ingest_area_end(ingest_area_job *j, ingest_area **out, char *err, size_t errlen)
+{
+    *out = NULL;
+    if (!j)
+        return LS_EINVAL;
+    if (j->running) {
+        pthread_join(j->thread, NULL);
+        j->running = 0;
+    }
+    ls_status st = LS_OK;
+    if (j->rows) { /* built here: the cache takes it */
+        st = j->st;
+        PQclear(j->rows);
+        if (st != LS_OK) {
+            snprintf(err, errlen, "%s", j->err);
+        } else {
+            pthread_mutex_lock(&cache_mu);
+            j->area->refs = 2; /* the cache's and the caller's */
+            unref(cached);
+            cached = j->area;
+            snprintf(cached_version, sizeof(cached_version), "%s", j->version);
+            pthread_mutex_unlock(&cache_mu);
+        }
+    }
+    *out = st == LS_OK ? j->area : NULL;
+    free(j);
+    return st;
+}
+
+ls_status ingest_area_get(PGconn *c, ingest_area **out, char *err, size_t errlen)
+{
+    ingest_area_job *j = NULL;
+    ls_status st = ingest_area_begin(c, &j, err, errlen);
+    return st == LS_OK ? ingest_area_end(j, out, err, errlen) : st;
 }
 
 void ingest_area_release(ingest_area *a)

@@ -30,6 +30,16 @@ void ingest_area_free(ingest_area *a);
 ls_status ingest_area_get(PGconn *c, ingest_area **out, char *err, size_t errlen);
 void ingest_area_release(ingest_area *a);
 
+/* ingest_area_get() in two halves, so that the caller can go on while the
+ * grid is built: begin reads the provinces on the connection (the
+ * connection is the caller's again when it returns) and builds the grid on
+ * a thread of its own unless the cache has it; end waits for it and gives
+ * the grid (or the error) and frees the job.  Every begun job must be
+ * ended. */
+typedef struct ingest_area_job ingest_area_job;
+ls_status ingest_area_begin(PGconn *c, ingest_area_job **job, char *err, size_t errlen);
+ls_status ingest_area_end(ingest_area_job *job, ingest_area **out, char *err, size_t errlen);
+
 /* The province code for (lon, lat): a code (borrowed) when the point is in
  * Vietnam's area, NULL when it is outside. */
 const char *ingest_area_province(const ingest_area *a, double lon, double lat);

@@ -24,7 +24,8 @@ struct ingest_reader {
     char **cols;
     const char **vals;
     size_t *offs;
-    buf row; /* the current row's values, NUL-separated */
+    buf row;   /* the current row's values, NUL-separated */
+    buf *sink; /* or appended here, when the caller keeps them */
     OGRFeatureH feat;
     long long rowno;
     char *wkt;
@@ -238,27 +239,29 @@ int ingest_reader_next(ingest_reader *r, const char *const **values, double *x, 
         return 0;
     }
     r->rowno++;
-    r->row.len = 0;
+    buf *row = r->sink ? r->sink : &r->row;
+    if (!r->sink)
+        row->len = 0;
     OGRFeatureDefnH defn = OGR_L_GetLayerDefn(r->layer);
     for (int i = 0; i < r->ncols; i++) {
-        r->offs[i] = r->row.len;
+        r->offs[i] = row->len;
         ls_status st = LS_OK;
         if (OGR_F_IsFieldSetAndNotNull(r->feat, i)) {
             OGRFieldType t = OGR_Fld_GetType(OGR_FD_GetFieldDefn(defn, i));
             if (t == OFTDateTime || t == OFTDate)
-                st = put_datetime(&r->row, r->feat, i, t);
+                st = put_datetime(row, r->feat, i, t);
             else
-                st = buf_puts(&r->row, OGR_F_GetFieldAsString(r->feat, i));
+                st = buf_puts(row, OGR_F_GetFieldAsString(r->feat, i));
         }
         if (st == LS_OK)
-            st = buf_append(&r->row, "", 1);
+            st = buf_append(row, "", 1);
         if (st != LS_OK) {
             snprintf(err, errlen, "row %lld is too large to read", r->rowno);
             return -1;
         }
     }
     for (int i = 0; i < r->ncols; i++)
-        r->vals[i] = r->row.data + r->offs[i];
+        r->vals[i] = row->data + r->offs[i];
     *values = r->vals;
     *rowno = r->rowno;
     *has_point = 0;
@@ -283,6 +286,11 @@ int ingest_reader_next(ingest_reader *r, const char *const **values, double *x, 
         }
     }
     return 1;
+}
+
+void ingest_reader_keep_rows(ingest_reader *r, buf *sink)
+{
+    r->sink = sink;
 }
 
 void ingest_reader_rewind(ingest_reader *r)

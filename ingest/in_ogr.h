@@ -9,6 +9,7 @@
 
 #include <stddef.h>
 
+#include "../api/buf.h"
 #include "../api/ls.h"
 
 typedef struct ingest_reader ingest_reader;
@@ -42,6 +43,11 @@ long long ingest_reader_count_hint(ingest_reader *r);
  * err when the file breaks off. */
 int ingest_reader_next(ingest_reader *r, const char *const **values, double *x, double *y,
                        int *has_point, long long *rowno, char *err, size_t errlen);
+
+/* From now on the rows' values are appended to *sink (each with its NUL)
+ * instead of replacing the previous row's, for a caller that keeps them;
+ * *values then points into sink (until it grows).  NULL: back to one row. */
+void ingest_reader_keep_rows(ingest_reader *r, buf *sink);
 
 /* Back to the first row (for a second pass after sampling). */
 void ingest_reader_rewind(ingest_reader *r);

@@ -195,7 +195,8 @@ struct run {
     int ncols;
     int use_geometry; /* coordinates from the features' geometry */
     geo_crs *crs;
-    ingest_area *area;
+    ingest_area *area;         /* NULL until the first chunk needs it */
+    ingest_area_job *area_job; /* the grid being built meanwhile */
     ingest_carrier carriers[MAX_CARRIERS];
     int ncarriers;
     int default_carrier;
@@ -1159,6 +1160,14 @@ static ls_status finish_chunk(struct run *R)
 {
     if (R->nrec == 0)
         return LS_OK;
+    if (!R->area) {
+        double w0 = wall();
+        ls_status ast = ingest_area_end(R->area_job, &R->area, R->err, R->errlen);
+        R->area_job = NULL;
+        log_debug("ingest: waited %.3f s for the area grid", wall() - w0);
+        if (ast != LS_OK)
+            return ast;
+    }
     /* Transform the chunk's coordinates in one call. */
     double xs[CHUNK], ys[CHUNK];
     for (int i = 0; i < R->nrec; i++) {
@@ -2191,30 +2200,30 @@ static ls_status run_rows(struct run *R)
     int hp = 0;
     long long rowno;
     int more;
+    /* The original values, for the reject file: kept by the reader in
+     * R->raw as they are (each with its NUL) and made CSV only for a row
+     * that is rejected. */
+    ingest_reader_keep_rows(R->rd, &R->raw);
+    size_t row_start = R->raw.len;
     while ((more = ingest_reader_next(R->rd, &v, &gx, &gy, &hp, &rowno, R->err, R->errlen)) == 1) {
         struct rec *r = &R->recs[R->nrec++];
         memset(r, 0, sizeof(*r));
         r->rowno = rowno;
+        r->raw = row_start;
         parse_row(R, v, gx, gy, hp, r);
-        /* The original values, for the reject file: kept as they are (each
-         * with its NUL) and made CSV only for a row that is rejected. */
-        r->raw = R->raw.len;
-        ls_status kst = LS_OK;
-        for (int i = 0; i < R->ncols && kst == LS_OK; i++)
-            kst = buf_append(&R->raw, v[i], strlen(v[i]) + 1);
-        if (kst != LS_OK) {
-            snprintf(R->err, R->errlen, "out of memory keeping the rows' values");
-            return LS_ENOMEM;
-        }
         R->s->rows++;
         if (R->nrec == CHUNK) {
-            ls_status st = finish_chunk(R);
-            if (st != LS_OK)
+            ls_status st = finish_chunk(R); /* empties R->raw */
+            if (st != LS_OK) {
+                ingest_reader_keep_rows(R->rd, NULL);
                 return st;
+            }
             if (R->o->progress)
                 progress(R, R->s->rows, 0);
         }
+        row_start = R->raw.len;
     }
+    ingest_reader_keep_rows(R->rd, NULL);
     if (more < 0)
         return LS_EINVAL;
     ls_status st = finish_chunk(R);
@@ -2254,6 +2263,11 @@ ls_status ingest_measurements(PGconn *c, const ingest_opts *o, ingest_summary *s
         st = LS_ENOMEM;
         goto out;
     }
+    /* The province grid is built on a thread of its own while the file is
+     * opened and its columns are matched, the batch starts and the first
+     * rows are read (finish_chunk waits for it). */
+    if ((st = ingest_area_begin(c, &R.area_job, err, errlen)) != LS_OK)
+        goto out;
     if ((st = ingest_reader_open(o->path, &R.rd, err, errlen)) != LS_OK)
         goto out;
     R.cols = ingest_reader_columns(R.rd, &R.ncols);
@@ -2287,10 +2301,6 @@ ls_status ingest_measurements(PGconn *c, const ingest_opts *o, ingest_summary *s
                                 &s->swapped_xy, err, errlen)) != LS_OK)
         goto out;
     log_debug("ingest: CRS chosen %.3f s", wall() - ts);
-    ts = wall();
-    if ((st = ingest_area_get(c, &R.area, err, errlen)) != LS_OK)
-        goto out;
-    log_debug("ingest: area grid built %.3f s", wall() - ts);
 
     /* One transaction for the whole batch: ours, or the caller's (an HTTP
      * request's, which commits when the handler succeeds). */
@@ -2422,6 +2432,12 @@ out:
     if (R.cellf)
         fclose(R.cellf);
     free(R.run_end);
+    if (R.area_job) {
+        ingest_area *a = NULL;
+        char aerr[256];
+        if (ingest_area_end(R.area_job, &a, aerr, sizeof(aerr)) == LS_OK)
+            ingest_area_release(a);
+    }
     ingest_area_release(R.area);
     geo_crs_free(R.crs);
     ingest_reader_close(R.rd);
