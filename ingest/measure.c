@@ -102,10 +102,9 @@ struct cells {
 #define MAX_MONTHS 240
 struct spool {
     int month; /* year * 12 + month - 1 */
-    FILE *f;
+    FILE *f;   /* the rows that could not be streamed, or NULL */
     long long rows;
-    long bytes;    /* written to f */
-    long streamed; /* the first `streamed` bytes went to the database already */
+    long bytes; /* written to f */
 };
 
 /* An accepted row waiting in a run: what its COPY row is made of. */
@@ -219,6 +218,7 @@ struct run {
     int streaming;    /* a COPY into stream_month's partition is open */
     int stream_month; /* the month being streamed, or last streamed; -1 before */
     int savepoint;    /* the savepoint before the first COPY is set */
+    int replay;       /* reading the file again into ingest_stage (replay()) */
     /* Operator and technology texts seen lately and what they meant: a
      * file names a handful of each, row after row, and finding a carrier
      * from its text (names, codes, MCC-MNC) was a tenth of the reading. */
@@ -826,11 +826,13 @@ static ls_status end_stream(struct run *R, int *dup)
     return copy_close(R, LS_OK, 1, "into a partition", dup);
 }
 
-/* Appends one row to its month's spool, and to the open COPY when it is of
- * that COPY's month.  A row of a month not seen before ends the COPY of the
- * previous month and opens one for its own: a time-ordered file (a drive
- * test's log) is stored while it is read, whatever months it spans; rows
- * that come back to a month already passed wait in its spool. */
+/* Sends one row to the open COPY when it is of that COPY's month.  A row of
+ * a month not seen before ends the COPY of the previous month and opens one
+ * for its own: a time-ordered file (a drive test's log) is stored while it
+ * is read, whatever months it spans; rows that come back to a month
+ * already passed wait in its spool (a temporary file).  Once a row turns
+ * out to be stored already, rows are dropped here: the batch is read again
+ * at the end and merged (replay()). */
 static ls_status spool_row(struct run *R, int month, const char *row, size_t len)
 {
     struct spool *sp = NULL;
@@ -845,40 +847,43 @@ static ls_status spool_row(struct run *R, int month, const char *row, size_t len
         }
         sp = &R->spool[R->nspool];
         memset(sp, 0, sizeof(*sp));
-        if (!(sp->f = tmpfile())) {
-            snprintf(R->serr, sizeof(R->serr), "no room for a temporary file: %s", strerror(errno));
-            return LS_EIO;
-        }
         sp->month = month;
         R->nspool++;
     }
-    if (fwrite(row, 1, len, sp->f) != len) {
-        snprintf(R->serr, sizeof(R->serr), "a temporary file could not be written: %s",
-                 strerror(errno));
-        return LS_EIO;
-    }
     sp->rows++;
-    sp->bytes += (long)len;
     ls_status st = LS_OK;
     if (sp->rows == 1 && !R->stream_dup) {
         int dup = 0;
         if (R->streaming && (st = end_stream(R, &dup)) != LS_OK && !dup)
             return st;
         if (dup) {
-            R->stream_dup = 1; /* the batch is merged from the spools at the end */
+            R->stream_dup = 1; /* the file is read again at the end */
             return LS_OK;
         }
         if ((st = start_stream(R, month)) != LS_OK)
             return st;
     }
-    if (!R->streaming || month != R->stream_month)
+    if (R->stream_dup)
         return LS_OK;
-    if (buf_append(&R->copy, row, len) != LS_OK) {
-        snprintf(R->serr, sizeof(R->serr), "out of memory");
-        return LS_ENOMEM;
+    if (R->streaming && month == R->stream_month) {
+        if (buf_append(&R->copy, row, len) != LS_OK) {
+            snprintf(R->serr, sizeof(R->serr), "out of memory");
+            return LS_ENOMEM;
+        }
+        return flush_copy(R, 0);
     }
-    sp->streamed = sp->bytes;
-    return flush_copy(R, 0);
+    /* A month streamed before: its rows wait for the end. */
+    if (!sp->f && !(sp->f = tmpfile())) {
+        snprintf(R->serr, sizeof(R->serr), "no room for a temporary file: %s", strerror(errno));
+        return LS_EIO;
+    }
+    if (fwrite(row, 1, len, sp->f) != len) {
+        snprintf(R->serr, sizeof(R->serr), "a temporary file could not be written: %s",
+                 strerror(errno));
+        return LS_EIO;
+    }
+    sp->bytes += (long)len;
+    return LS_OK;
 }
 
 /* ------------------------------------------------------- runs, sender */
@@ -1111,6 +1116,18 @@ static ls_status submit_run(struct run *R)
     struct runbuf *b = &R->runs[R->cur];
     if (b->n == 0)
         return LS_OK;
+    if (R->replay) { /* into ingest_stage as they come: no order needed */
+        ls_status st = LS_OK;
+        for (int i = 0; i < b->n && st == LS_OK; i++) {
+            char line[512];
+            size_t len = encode_row(R, &b->rows[i], line);
+            st = buf_append(&R->copy, line, len);
+            if (st == LS_OK)
+                st = flush_copy(R, 0);
+        }
+        b->n = 0;
+        return st;
+    }
     double w0 = wall();
     ls_status pst = prepare_run(R, b);
     R->t_sort += wall() - w0;
@@ -1193,6 +1210,8 @@ static ls_status finish_chunk(struct run *R)
             r->x = lon;
             r->y = lat;
         }
+        if (r->reason && R->replay)
+            continue; /* written the first time */
         if (r->reason) {
             const char *p = R->raw.data + r->raw;
             for (int k = 0; k < R->ncols; k++) {
@@ -1558,10 +1577,9 @@ static ls_status send_coarse_rows(struct run *R, int pass)
     return copy_close(R, st, 0, "of coarse cells", NULL);
 }
 
-/* COPYs every month's spool into `table`, or into the month's partition
- * when table is NULL.  *dup (when given) is set when the database already
- * had one of the rows. */
-static ls_status load_spools(struct run *R, const char *table, int *dup)
+/* COPYs every month's spool into the month's partition.  *dup is set when
+ * the database already had one of the rows. */
+static ls_status load_spools(struct run *R, int *dup)
 {
     char *chunk = malloc(COPY_FLUSH);
     if (!chunk)
@@ -1569,19 +1587,17 @@ static ls_status load_spools(struct run *R, const char *table, int *dup)
     ls_status st = LS_OK;
     for (int i = 0; i < R->nspool && st == LS_OK; i++) {
         struct spool *sp = &R->spool[i];
-        long from = table ? 0 : sp->streamed; /* a partition has the streamed rows */
-        if (from == sp->bytes)
+        if (!sp->f || sp->bytes == 0)
             continue;
         char sql[512], part[64];
         snprintf(part, sizeof(part), "measurements_%04d_%02d", sp->month / 12, sp->month % 12 + 1);
-        snprintf(sql, sizeof(sql), "COPY %s " LOAD_COLUMNS " FROM STDIN (FORMAT binary)",
-                 table ? table : part);
+        snprintf(sql, sizeof(sql), "COPY %s " LOAD_COLUMNS " FROM STDIN (FORMAT binary)", part);
         char what[80];
-        snprintf(what, sizeof(what), "into %s", table ? table : part);
+        snprintf(what, sizeof(what), "into %s", part);
         if ((st = copy_open(R, sql, 1, what)) != LS_OK)
             break;
         ls_status sent = flush_copy(R, 1); /* the header */
-        if (sent == LS_OK && (fflush(sp->f) != 0 || fseek(sp->f, from, SEEK_SET) != 0))
+        if (sent == LS_OK && (fflush(sp->f) != 0 || fseek(sp->f, 0, SEEK_SET) != 0))
             sent = LS_EIO;
         size_t n;
         while (sent == LS_OK && (n = fread(chunk, 1, COPY_FLUSH, sp->f)) > 0)
@@ -1595,6 +1611,30 @@ static ls_status load_spools(struct run *R, const char *table, int *dup)
     if (st == LS_EIO)
         snprintf(R->err, R->errlen, "a temporary file could not be read back");
     return st;
+}
+
+static ls_status run_rows(struct run *R);
+
+/* The batch met rows stored before (or repeats one): the file is read
+ * again, its accepted rows COPYed into the staging table ingest_stage (the
+ * rejects were written, and the rows counted, the first time).  Rereading
+ * costs a second pass only in this case; keeping every row on disk in case
+ * it happened cost every batch (150 MB of temporary file per million
+ * rows). */
+static ls_status replay(struct run *R)
+{
+    ls_status st = copy_open(R, "COPY ingest_stage " LOAD_COLUMNS " FROM STDIN (FORMAT binary)", 1,
+                             "into ingest_stage");
+    if (st != LS_OK)
+        return st;
+    R->replay = 1;
+    R->nrec = 0;
+    R->raw.len = 0;
+    R->runs[R->cur].n = 0;
+    ingest_reader_rewind(R->rd);
+    st = run_rows(R);
+    R->replay = 0;
+    return copy_close(R, st, 1, "into ingest_stage", NULL);
 }
 
 static ls_status cells(struct run *R, int all_new);
@@ -1632,7 +1672,7 @@ static ls_status merge(struct run *R)
         /* The other months' rows, each into its partition. */
         st = R->savepoint ? LS_OK : db_exec(R->c, "SAVEPOINT ingest_insert");
         if (st == LS_OK)
-            st = load_spools(R, NULL, &dup);
+            st = load_spools(R, &dup);
         if (st != LS_OK && !dup)
             return st;
         if (dup && (st = db_exec(R->c, "ROLLBACK TO SAVEPOINT ingest_insert")) != LS_OK)
@@ -1648,7 +1688,7 @@ static ls_status merge(struct run *R)
                            " meets_min boolean, batch_id bigint, device_hash text,"
                            " dedupe_key bigint, cell16 bigint) ON COMMIT DROP");
         if (st == LS_OK)
-            st = load_spools(R, "ingest_stage", NULL);
+            st = replay(R);
         if (st == LS_OK)
             st = db_query(R->c, "ingest: merge",
                           "INSERT INTO measurements " LOAD_COLUMNS " SELECT * FROM ingest_stage"
@@ -2211,14 +2251,15 @@ static ls_status run_rows(struct run *R)
         r->rowno = rowno;
         r->raw = row_start;
         parse_row(R, v, gx, gy, hp, r);
-        R->s->rows++;
+        if (!R->replay)
+            R->s->rows++;
         if (R->nrec == CHUNK) {
             ls_status st = finish_chunk(R); /* empties R->raw */
             if (st != LS_OK) {
                 ingest_reader_keep_rows(R->rd, NULL);
                 return st;
             }
-            if (R->o->progress)
+            if (R->o->progress && !R->replay)
                 progress(R, R->s->rows, 0);
         }
         row_start = R->raw.len;
@@ -2230,7 +2271,7 @@ static ls_status run_rows(struct run *R)
     if (st == LS_OK)
         st = submit_run(R);
     ls_status st2 = runs_finish(R);
-    if (R->o->progress)
+    if (R->o->progress && !R->replay)
         progress(R, R->s->rows, 1);
     return st != LS_OK ? st : st2;
 }
@@ -2408,7 +2449,8 @@ out:
             PQclear(re);
     }
     for (int i = 0; i < R.nspool; i++)
-        fclose(R.spool[i].f);
+        if (R.spool[i].f)
+            fclose(R.spool[i].f);
     if (in_tx) {
         PGresult *rb;
         while ((rb = PQgetResult(c)))

@@ -885,6 +885,107 @@ TEST(ingest_measure, same_file_twice_and_overlap)
     PQfinish(c);
 }
 
+/* Rows i in [from, to) of `op` 3G around Quy Nhơn over two months in
+ * blocks of `block` rows, out of month order (April, May, April again:
+ * once April's rows have gone by, those wait in a spool), and `bad` rows
+ * that are rejected (a negative speed).  Download 30 + 3 (i % 40) Mbps. */
+static void write_month_rows(const char *path, const char *op, int from, int to, int block, int bad)
+{
+    FILE *f = fopen(path, "wb");
+    if (!f)
+        return;
+    fprintf(f, "lat,lon,time,operator,tech,download\n");
+    for (int i = from; i < to; i++) {
+        int month = i / block % 3 == 1 ? 5 : 4;
+        fprintf(f, "%.4f,%.4f,%s,%s,3G,%d\n", 13.70 + 0.0007 * (i % 100),
+                109.20 + 0.0009 * (i / 100 % 100), iso7(utc(2025, month, 10, 3, 0, 0) + i), op,
+                30 + 3 * (i % 40));
+    }
+    for (int k = 0; k < bad; k++)
+        fprintf(f, "13.7001,109.2001,2025-04-20T01:00:00Z,%s,3G,-5\n", op);
+    fclose(f);
+}
+
+static int meeting_of(int from, int to)
+{
+    int n = 0;
+    for (int i = from; i < to; i++)
+        n += 30 + 3 * (i % 40) >= 40;
+    return n;
+}
+
+/* A batch that meets stored rows is read again and merged: across months,
+ * with rows waiting in a month's spool, with rejects written once. */
+TEST(ingest_measure, overlap_read_again_across_months)
+{
+    write_month_rows(t_tmp("mon-a.csv"), "mobifone", 0, 24, 4, 2);
+    write_month_rows(t_tmp("mon-b.csv"), "mobifone", 12, 36, 4, 1); /* 12 stored, 12 new */
+    summary s1, s2, s3;
+    char a[1200], b[1200];
+    snprintf(a, sizeof a, "'%s' --rejects '%s'", t_tmp("mon-a.csv"), t_tmp("mon-a-rej.csv"));
+    snprintf(b, sizeof b, "'%s' --rejects '%s'", t_tmp("mon-b.csv"), t_tmp("mon-b-rej.csv"));
+    PGconn *c = t_sysdb();
+    totals t0 = db_totals(c);
+    CHECK_INT(ingest(a, &s1, NULL), 0);
+    CHECK_SUMMARY(s1, 26, 24, 2, 0, meeting_of(0, 24), 24 - meeting_of(0, 24));
+    totals t1 = db_totals(c);
+    CHECK_INT(t1.rows - t0.rows, 24);
+    CHECK_INT(ingest(a, &s2, NULL), 0);
+    CHECK_SUMMARY(s2, 26, 0, 2, 24, 0, 0);
+    totals t2 = db_totals(c);
+    CHECK_INT(t2.rows, t1.rows);
+    CHECK_INT(t2.cell_tests, t1.cell_tests);
+    char *rej = read_all(t_tmp("mon-a-rej.csv"));
+    int lines = 0;
+    for (const char *q = rej; q && *q; q++)
+        lines += *q == '\n';
+    CHECK_INT(lines, 3); /* the header and the two bad rows, once */
+    free(rej);
+    CHECK_INT(ingest(b, &s3, NULL), 0);
+    CHECK_SUMMARY(s3, 25, 12, 1, 12, meeting_of(24, 36), 12 - meeting_of(24, 36));
+    CHECK_INT(sql_ll(c, "SELECT count(*) FROM measurements WHERE batch_id = %lld", s3.batch), 12);
+    /* every test of the area once, and its village cells as the raw rows say */
+    CHECK_INT(sql_ll(c, "SELECT count(*) FROM measurements WHERE carrier_code = 'mobifone'"
+                        " AND technology = '3G' AND ST_Y(geom) BETWEEN 13.69 AND 13.78"
+                        " AND ST_X(geom) BETWEEN 109.19 AND 109.30"),
+              36);
+    CHECK_INT(sql_ll(c,
+                     "WITH m AS (SELECT (cell16 >> 16)::int AS x, (cell16 & 65535)::int AS y,"
+                     "  count(*) AS n, count(*) FILTER (WHERE meets_min) AS k,"
+                     "  percentile_cont(0.5) WITHIN GROUP (ORDER BY download_mbps) AS p50"
+                     "  FROM measurements WHERE carrier_code = 'mobifone' AND technology = '3G'"
+                     "  AND ST_Y(geom) BETWEEN 13.69 AND 13.78 AND ST_X(geom) BETWEEN 109.19"
+                     "  AND 109.30 GROUP BY 1, 2),"
+                     " c AS (SELECT cell_x AS x, cell_y AS y, tests, meeting_min, p50_download"
+                     "  FROM coverage_cells_in(16, (SELECT min(x) FROM m), (SELECT max(x) FROM m),"
+                     "  (SELECT min(y) FROM m), (SELECT max(y) FROM m), 'mobifone', '3G'))"
+                     " SELECT count(*) FROM m FULL JOIN c USING (x, y) WHERE m.n IS NULL"
+                     " OR c.tests IS NULL OR m.n <> c.tests OR m.k <> c.meeting_min"
+                     " OR abs(m.p50 - c.p50_download) > 1e-3"),
+              0);
+
+    /* 150,000 rows (three runs): April's rows after May's wait in a spool;
+     * loaded twice, the second load is read again and adds nothing. */
+    write_month_rows(t_tmp("mon-big.csv"), "vietnamobile", 0, 150000, 70000, 0);
+    char big[1200];
+    snprintf(big, sizeof big, "'%s'", t_tmp("mon-big.csv"));
+    summary b1, b2;
+    CHECK_INT(ingest(big, &b1, NULL), 0);
+    CHECK_SUMMARY(b1, 150000, 150000, 0, 0, meeting_of(0, 150000), 150000 - meeting_of(0, 150000));
+    CHECK_INT(sql_ll(c,
+                     "SELECT count(*) FROM measurements WHERE batch_id = %lld"
+                     " AND measured_at < '2025-05-01'",
+                     b1.batch),
+              80000);
+    totals tb = db_totals(c);
+    CHECK_INT(ingest(big, &b2, NULL), 0);
+    CHECK_SUMMARY(b2, 150000, 0, 0, 150000, 0, 0);
+    totals tb2 = db_totals(c);
+    CHECK_INT(tb2.rows, tb.rows);
+    CHECK_INT(tb2.cell_tests, tb.cell_tests);
+    PQfinish(c);
+}
+
 /* ----------------------------------------------- 6. interrupted load */
 
 #define BIG_ROWS 150000
