@@ -229,7 +229,9 @@ struct run {
     char serr[256]; /* what went wrong on the sending side (the sender's own) */
     /* the runs and their sender */
     struct runbuf runs[2];
-    int cur; /* the run being filled */
+    void *sort_tmp;       /* sort_keyed()'s room for a run */
+    uint32_t *sort_count; /* and its counters */
+    int cur;              /* the run being filled */
     pthread_t sender;
     int sender_on;
     pthread_mutex_t mu;
@@ -969,6 +971,57 @@ static size_t encode_row(const struct run *R, const struct mrow *m, char *line)
     return (size_t)(q - line);
 }
 
+/* Sorts n records of `size` bytes that begin with a uint64_t key, in the
+ * order of cmp: an LSD radix sort of the keys 16 bits at a time (a pass is
+ * skipped when all keys share its digit), stable, then cmp orders the
+ * records whose keys are equal (few, except in dense places).  glibc's
+ * qsort of the two sorts of every run was a twentieth of the reading.
+ * tmp holds n records, count 65536 counters. */
+static void sort_keyed(void *base, void *tmp, uint32_t *count, size_t n, size_t size,
+                       int (*cmp)(const void *, const void *))
+{
+    char *a = base, *t = tmp;
+    for (int shift = 0; shift < 64; shift += 16) {
+        memset(count, 0, 65536 * sizeof(*count));
+        for (size_t i = 0; i < n; i++) {
+            uint64_t k;
+            memcpy(&k, a + i * size, 8);
+            count[k >> shift & 0xffff]++;
+        }
+        uint64_t k0;
+        memcpy(&k0, a, 8);
+        if (n == 0 || count[k0 >> shift & 0xffff] == n)
+            continue; /* one digit for all */
+        uint32_t sum = 0;
+        for (size_t d = 0; d < 65536; d++) {
+            uint32_t c = count[d];
+            count[d] = sum;
+            sum += c;
+        }
+        for (size_t i = 0; i < n; i++) {
+            uint64_t k;
+            memcpy(&k, a + i * size, 8);
+            memcpy(t + (size_t)count[k >> shift & 0xffff]++ * size, a + i * size, size);
+        }
+        char *x = a;
+        a = t;
+        t = x;
+    }
+    if (a != (char *)base)
+        memcpy(base, a, n * size);
+    a = base;
+    for (size_t i = 0; i < n;) { /* groups of equal keys */
+        uint64_t k, k2;
+        memcpy(&k, a + i * size, 8);
+        size_t j = i + 1;
+        while (j < n && (memcpy(&k2, a + j * size, 8), k2 == k))
+            j++;
+        if (j - i > 1)
+            qsort(a + i * size, j - i, size, cmp);
+        i = j;
+    }
+}
+
 /* Sorts a run and keeps its level-16 parts (the reader's thread: the
  * sender's time goes to feeding the server, which is the slower side). */
 static ls_status prepare_run(struct run *R, struct runbuf *b)
@@ -984,8 +1037,8 @@ static ls_status prepare_run(struct run *R, struct runbuf *b)
             cell16_key((int)(m->cell >> 16), (int)(m->cell & 0xffff), m->carrier, m->tech[0] - '0'),
             m->t_us, m->down, m->flags & MR_MEETS ? 1 : 0};
     }
-    qsort(keys, (size_t)b->n, sizeof(*keys), skey_cmp);
-    qsort(cr, (size_t)b->n, sizeof(*cr), crec_cmp);
+    sort_keyed(keys, R->sort_tmp, R->sort_count, (size_t)b->n, sizeof(*keys), skey_cmp);
+    sort_keyed(cr, R->sort_tmp, R->sort_count, (size_t)b->n, sizeof(*cr), crec_cmp);
     uint64_t prev = 0; /* the run's blocks, for the lookup of those that exist */
     for (int i = 0; i < b->n; i++) {
         if (cr[i].key >> 6 == prev)
@@ -1090,7 +1143,11 @@ static ls_status runs_start(struct run *R)
         if (!(R->runs[i].rows = malloc(RUN_ROWS * sizeof(struct mrow))) ||
             !(R->runs[i].keys = malloc(RUN_ROWS * sizeof(struct skey))))
             return LS_ENOMEM;
-    if (!(R->crecs = malloc(RUN_ROWS * sizeof(struct crec))))
+    if (!(R->crecs = malloc(RUN_ROWS * sizeof(struct crec))) ||
+        !(R->sort_tmp = malloc(RUN_ROWS * (sizeof(struct skey) > sizeof(struct crec)
+                                               ? sizeof(struct skey)
+                                               : sizeof(struct crec)))) ||
+        !(R->sort_count = malloc(65536 * sizeof(*R->sort_count))))
         return LS_ENOMEM;
     if (!(R->cellf = tmpfile())) {
         snprintf(R->err, R->errlen, "no room for a temporary file: %s", strerror(errno));
@@ -2471,6 +2528,8 @@ out:
         free(R.runs[i].keys);
     }
     free(R.crecs);
+    free(R.sort_tmp);
+    free(R.sort_count);
     if (R.cellf)
         fclose(R.cellf);
     free(R.run_end);
