@@ -722,20 +722,9 @@ static uint64_t cell16_key(int x, int y, int carrier, int tech)
     return cell_key(13, x >> 3, y >> 3, carrier, tech) << 6 | (uint64_t)((y & 7) * 8 + (x & 7));
 }
 
-/* A point as EWKB with its SRID, which PostGIS takes over COPY BINARY. */
-static char *put_point(char *p, double lon, double lat)
-{
-    p = put_len(p, 25);
-    static const unsigned char head[9] = {1,    1,    0, 0, 0x20,
-                                          0xe6, 0x10, 0, 0}; /* LE, point|SRID, 4326 */
-    memcpy(p, head, 9);
-    memcpy(p + 9, &lon, 8); /* x86 and ARM Linux are little-endian, as the header says */
-    memcpy(p + 17, &lat, 8);
-    return p + 25;
-}
-
 #define LOAD_COLUMNS                                                                               \
-    "(measured_at, geom, province_code, carrier_code, technology, download_mbps, upload_mbps,"     \
+    "(measured_at, lon7, lat7, province_code, carrier_code, technology, download_mbps, "           \
+    "upload_mbps,"                                                                                 \
     " latency_ms, rsrp, rsrq, sinr, meets_min, batch_id, device_hash, dedupe_key, cell16)"
 static const char copy_header[19] = "PGCOPY\n\377\r\n\0\0\0\0\0\0\0\0\0"; /* + flags, ext. */
 
@@ -934,10 +923,11 @@ static uint64_t be_bytes(const unsigned char *p)
 static size_t encode_row(const struct run *R, const struct mrow *m, char *line)
 {
     char *q = line;
-    q = put_be16(q, 16);
+    q = put_be16(q, 17); /* the fields of LOAD_COLUMNS */
     q = put_len(q, 8);
     q = put_be64(q, (uint64_t)m->t_us);
-    q = put_point(q, (double)m->lon7 / 1e7, (double)m->lat7 / 1e7);
+    q = put_be32(put_len(q, 4), (uint32_t)m->lon7);
+    q = put_be32(put_len(q, 4), (uint32_t)m->lat7);
     q = put_text(q, m->prov);
     q = put_text(q, R->carriers[m->carrier].code);
     q = put_len(q, 2);
@@ -1739,7 +1729,7 @@ static ls_status merge(struct run *R)
         /* A row was stored before (or the file repeats one): the batch
          * goes through a staging table and only its new rows are kept. */
         st = db_exec(R->c, "CREATE TEMP TABLE ingest_stage (measured_at timestamptz,"
-                           " geom geometry, province_code text, carrier_code text,"
+                           " lon7 integer, lat7 integer, province_code text, carrier_code text,"
                            " technology text, download_mbps real, upload_mbps real,"
                            " latency_ms real, rsrp real, rsrq real, sinr real,"
                            " meets_min boolean, batch_id bigint, device_hash text,"

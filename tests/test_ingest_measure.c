@@ -293,7 +293,7 @@ static char *stored_rows(PGconn *c, long long batch)
 {
     return t_sqlf(c,
                   "SELECT coalesce(string_agg(format('%%s|%%s|%%s|%%s|%%s|%%s|%%s|%%s|%%s|%%s',"
-                  " round(ST_Y(geom)::numeric, 6), round(ST_X(geom)::numeric, 6),"
+                  " round((lat7 / 1e7)::numeric, 6), round((lon7 / 1e7)::numeric, 6),"
                   " extract(epoch FROM measured_at)::bigint, carrier_code, technology,"
                   " download_mbps, upload_mbps, latency_ms, CASE WHEN meets_min THEN 't' ELSE 'f'"
                   " END, province_code), ';' ORDER BY measured_at), '')"
@@ -586,8 +586,8 @@ static void crs_roundtrip(const wgs *p, int n, int epsg, const char *crs, int da
 
     PGconn *c = t_sysdb();
     char *got = t_sqlf(c,
-                       "SELECT string_agg(format('%%s %%s', round(ST_Y(geom)::numeric, 9),"
-                       " round(ST_X(geom)::numeric, 9)), ';' ORDER BY measured_at)"
+                       "SELECT string_agg(format('%%s %%s', round((lat7 / 1e7)::numeric, 9),"
+                       " round((lon7 / 1e7)::numeric, 9)), ';' ORDER BY measured_at)"
                        " FROM measurements WHERE batch_id = %lld",
                        s.batch);
     const char *q = got ? got : "";
@@ -946,15 +946,15 @@ TEST(ingest_measure, overlap_read_again_across_months)
     CHECK_INT(sql_ll(c, "SELECT count(*) FROM measurements WHERE batch_id = %lld", s3.batch), 12);
     /* every test of the area once, and its village cells as the raw rows say */
     CHECK_INT(sql_ll(c, "SELECT count(*) FROM measurements WHERE carrier_code = 'mobifone'"
-                        " AND technology = '3G' AND ST_Y(geom) BETWEEN 13.69 AND 13.78"
-                        " AND ST_X(geom) BETWEEN 109.19 AND 109.30"),
+                        " AND technology = '3G' AND (lat7 / 1e7) BETWEEN 13.69 AND 13.78"
+                        " AND (lon7 / 1e7) BETWEEN 109.19 AND 109.30"),
               36);
     CHECK_INT(sql_ll(c,
                      "WITH m AS (SELECT (cell16 >> 16)::int AS x, (cell16 & 65535)::int AS y,"
                      "  count(*) AS n, count(*) FILTER (WHERE meets_min) AS k,"
                      "  percentile_cont(0.5) WITHIN GROUP (ORDER BY download_mbps) AS p50"
                      "  FROM measurements WHERE carrier_code = 'mobifone' AND technology = '3G'"
-                     "  AND ST_Y(geom) BETWEEN 13.69 AND 13.78 AND ST_X(geom) BETWEEN 109.19"
+                     "  AND (lat7 / 1e7) BETWEEN 13.69 AND 13.78 AND (lon7 / 1e7) BETWEEN 109.19"
                      "  AND 109.30 GROUP BY 1, 2),"
                      " c AS (SELECT cell_x AS x, cell_y AS y, tests, meeting_min, p50_download"
                      "  FROM coverage_cells_in(16, (SELECT min(x) FROM m), (SELECT max(x) FROM m),"
@@ -1192,13 +1192,14 @@ TEST(ingest_measure, cells_match_raw_rows)
                      s.batch),
               s.below_min);
     /* every row's cell16 is the level-16 tile of its point */
-    CHECK_INT(sql_ll(c,
-                     "SELECT count(*) FROM measurements WHERE batch_id = %lld AND cell16 <>"
-                     " ((floor((ST_X(geom) + 180) / 360 * 65536)::bigint << 16)"
-                     "  | floor((1 - ln(tan(radians(ST_Y(geom))) + 1 / cos(radians(ST_Y(geom))))"
-                     "    / pi()) / 2 * 65536)::bigint)",
-                     s.batch),
-              0);
+    CHECK_INT(
+        sql_ll(c,
+               "SELECT count(*) FROM measurements WHERE batch_id = %lld AND cell16 <>"
+               " ((floor(((lon7 / 1e7) + 180) / 360 * 65536)::bigint << 16)"
+               "  | floor((1 - ln(tan(radians((lat7 / 1e7))) + 1 / cos(radians((lat7 / 1e7))))"
+               "    / pi()) / 2 * 65536)::bigint)",
+               s.batch),
+        0);
     static const int levels[] = {16, 13, 10, 7};
     for (int i = 0; i < 4; i++) {
         int z = levels[i];
@@ -1312,8 +1313,8 @@ static char *compare_box(PGconn *c, int z)
         "  carrier_code, technology, count(*) AS n, count(*) FILTER (WHERE meets_min) AS k,"
         "  percentile_cont(0.1) WITHIN GROUP (ORDER BY download_mbps) AS p10,"
         "  percentile_cont(0.5) WITHIN GROUP (ORDER BY download_mbps) AS p50"
-        "  FROM measurements WHERE ST_Y(geom) BETWEEN 22.7 AND 22.95"
-        "  AND ST_X(geom) BETWEEN 104.85 AND 105.1 GROUP BY 1, 2, 3, 4),"
+        "  FROM measurements WHERE (lat7 / 1e7) BETWEEN 22.7 AND 22.95"
+        "  AND (lon7 / 1e7) BETWEEN 104.85 AND 105.1 GROUP BY 1, 2, 3, 4),"
         " c AS (SELECT cell_x AS x, cell_y AS y, carrier_code, technology, tests, meeting_min,"
         "  p10_download, p50_download FROM coverage_cells_in(%d, (SELECT min(x) FROM m),"
         "  (SELECT max(x) FROM m), (SELECT min(y) FROM m), (SELECT max(y) FROM m), NULL, NULL))"

@@ -45,9 +45,9 @@ RETURNING id AS batch \gset
 
 \echo measurements ...
 \timing on
-INSERT INTO measurements (measured_at, geom, province_code, carrier_code, technology,
+INSERT INTO measurements (measured_at, lon7, lat7, province_code, carrier_code, technology,
                           download_mbps, meets_min, batch_id, dedupe_key, cell16)
-SELECT t, ST_SetSRID(ST_MakePoint(lon, lat), 4326), code, carrier, tech, d, d >= 40, :batch,
+SELECT t, round(lon * 1e7)::int, round(lat * 1e7)::int, code, carrier, tech, d, d >= 40, :batch,
        i, cell16_of(lon, lat)
   FROM (SELECT g.i, s.code,
                s.lon + 0.0135 * sqrt(g.r1) * cos(2 * pi() * g.r2) / cos(radians(s.lat)) AS lon,
