@@ -1501,6 +1501,17 @@ TEST(ingest_measure, http_carrier_upload)
     CHECK(is_problem(&r));
     t_resp_free(&r);
 
+    /* the same upload again: the upload is read a second time and merged,
+     * nothing is added, the reject is reported again */
+    CHECK_INT(t_http("POST", "/v1/measurements?format=csv&name=dalat.csv", tok_viettel, body, len,
+                     NULL, &r),
+              0);
+    CHECK_INT(r.status, 201);
+    summary s2;
+    parse_summary(r.body, &s2);
+    CHECK_SUMMARY(s2, 6, 0, 1, 5, 0, 0);
+    t_resp_free(&r);
+
     PGconn *c = t_sysdb();
     CHECK_INT(sql_ll(c,
                      "SELECT count(*) FROM measurements WHERE batch_id = %lld"
@@ -1508,6 +1519,7 @@ TEST(ingest_measure, http_carrier_upload)
                      s.batch),
               5);
     CHECK_INT(sql_ll(c, "SELECT count(*) FROM measurements WHERE batch_id = %lld", s.batch), 5);
+    CHECK_INT(sql_ll(c, "SELECT count(*) FROM measurements WHERE batch_id = %lld", s2.batch), 0);
     PQfinish(c);
 }
 
