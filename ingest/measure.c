@@ -9,9 +9,9 @@
  * partition while the reader fills the other run: reading, sending and the
  * server's inserts overlap on two cores, and the key's btree takes each run
  * in order.  Each run's level-16 parts go sorted to a temporary file; at the
- * end they are merged into the village-level cells, and the coarse cells
- * come from aggregates kept while reading.  Memory is bounded by two runs
- * and a block per run at the merge, not by the file.
+ * end they are merged into the village-level cells (stored in blocks), and
+ * the coarse cells are summed in the same merge.  Memory is bounded by two
+ * runs and a block per run at the merge, not by the file.
  */
 #include "measure.h"
 
@@ -66,7 +66,7 @@ struct rec {
     size_t raw;         /* offset of the original values (CSV) in the chunk buffer */
 };
 
-/* Coarse coverage cells (levels 13, 10, 7) aggregated while the rows pass:
+/* Coarse coverage cells (levels 13, 10, 7) aggregated in the level-16 merge:
  * a few thousand cells for a national file, so the batch's histograms are
  * sent to the database ready-made instead of being rebuilt there from every
  * row.  Valid when the batch had no duplicates (the usual case); otherwise
@@ -82,12 +82,6 @@ struct cell {
     int tests, meeting;
     int64_t last_us; /* microseconds since 2000-01-01 UTC */
     int hist[NBINS];
-};
-
-/* A set of nonzero 64-bit keys (open addressing). */
-struct keyset {
-    uint64_t *slot; /* 0 = empty */
-    size_t cap, n;  /* cap a power of two */
 };
 
 struct cells {
@@ -210,8 +204,7 @@ struct run {
     double now;
     double t_start, t_last_progress;
     long long count_hint;
-    struct cells agg;          /* coarse cells, from the level-16 merge */
-    struct keyset blocks;      /* the level-13 cells (village blocks) touched */
+    struct cells agg; /* coarse cells: level 13 made as runs are sorted, summed in the merge */
     long long n_meet, n_below; /* among the rows sent */
     struct spool spool[MAX_MONTHS];
     int nspool;
@@ -636,35 +629,6 @@ static uint64_t mix(uint64_t k)
     return k;
 }
 
-static ls_status keyset_add(struct keyset *ks, uint64_t k)
-{
-    if (ks->n * 2 >= ks->cap) {
-        size_t ncap = ks->cap ? ks->cap * 2 : 4096;
-        uint64_t *ns = calloc(ncap, sizeof(*ns));
-        if (!ns)
-            return LS_ENOMEM;
-        for (size_t i = 0; i < ks->cap; i++) {
-            if (!ks->slot[i])
-                continue;
-            size_t j = mix(ks->slot[i]) & (ncap - 1);
-            while (ns[j])
-                j = (j + 1) & (ncap - 1);
-            ns[j] = ks->slot[i];
-        }
-        free(ks->slot);
-        ks->slot = ns;
-        ks->cap = ncap;
-    }
-    size_t j = mix(k) & (ks->cap - 1);
-    while (ks->slot[j] && ks->slot[j] != k)
-        j = (j + 1) & (ks->cap - 1);
-    if (!ks->slot[j]) {
-        ks->slot[j] = k;
-        ks->n++;
-    }
-    return LS_OK;
-}
-
 /* The cell of `key` in the aggregates, added (zeroed) when new; NULL when
  * out of memory.  The pointer holds until the next call. */
 static struct cell *agg_cell(struct cells *a, uint64_t key)
@@ -1029,12 +993,14 @@ static ls_status prepare_run(struct run *R, struct runbuf *b)
     }
     sort_keyed(keys, R->sort_tmp, R->sort_count, (size_t)b->n, sizeof(*keys), skey_cmp);
     sort_keyed(cr, R->sort_tmp, R->sort_count, (size_t)b->n, sizeof(*cr), crec_cmp);
-    uint64_t prev = 0; /* the run's blocks, for the lookup of those that exist */
+    /* The run's blocks (level-13 cells), for the lookup of those that
+     * exist; their figures are summed in the merge. */
+    uint64_t prev = 0;
     for (int i = 0; i < b->n; i++) {
         if (cr[i].key >> 6 == prev)
             continue;
         prev = cr[i].key >> 6;
-        if (keyset_add(&R->blocks, prev) != LS_OK) {
+        if (!agg_cell(&R->agg, prev)) {
             snprintf(R->err, R->errlen, "out of memory");
             return LS_ENOMEM;
         }
@@ -1524,8 +1490,8 @@ static ls_status send_coarse_rows(struct run *R, int pass);
  * a temporary table. */
 static ls_status send_coarse(struct run *R)
 {
-    /* Levels 10 and 7 from the level-13 cells (the only ones the rows were
-     * added to): 8 x 8 and 64 x 64 of them. */
+    /* Levels 10 and 7 from the level-13 cells (the only ones the merge
+     * summed): 8 x 8 and 64 x 64 of them. */
     size_t n13 = R->agg.n;
     for (size_t i = 0; i < n13; i++) {
         for (int sh = 3; sh <= 6; sh += 3) {
@@ -1869,23 +1835,23 @@ static char *put_array(char *q, uint32_t oid, int n, int elem)
     return put_be32(q, 1); /* lower bound */
 }
 
-static char *put_f4_elem(char *q, float f)
+/* A block's key columns (block_x, block_y, carrier_code, technology) from
+ * its key bk (cell_key(13, ...)). */
+static char *put_block_key(char *q, const struct run *R, uint64_t bk)
 {
-    uint32_t u;
-    memcpy(&u, &f, 4);
-    return put_be32(put_len(q, 4), u);
-}
-
-/* One row of coverage_blocks for block key bk (cell_key(13, ...)). */
-static ls_status send_block(struct run *R, uint64_t bk, const struct block *b)
-{
-    char line[4096], *q = line;
-    q = put_be16(q, 10);
     q = put_be32(put_len(q, 4), (uint32_t)(bk >> 27 & 0xffff));
     q = put_be32(put_len(q, 4), (uint32_t)(bk >> 11 & 0xffff));
     q = put_text(q, R->carriers[bk >> 3 & 255].code);
     char tech[3] = {(char)('0' + (bk & 7)), 'G', '\0'};
-    q = put_text(q, tech);
+    return put_text(q, tech);
+}
+
+/* One row of coverage_blocks for block key bk. */
+static ls_status send_block(struct run *R, uint64_t bk, const struct block *b)
+{
+    char line[4096], *q = line;
+    q = put_be16(q, 10);
+    q = put_block_key(q, R, bk);
     q = put_array(q, 21, b->n, 2); /* smallint */
     for (int i = 0; i < b->n; i++)
         q = put_be16(put_len(q, 2), (uint16_t)b->sub[i]);
@@ -1897,10 +1863,10 @@ static ls_status send_block(struct run *R, uint64_t bk, const struct block *b)
         q = put_be32(put_len(q, 4), (uint32_t)b->meeting[i]);
     q = put_array(q, 700, b->n, 4); /* real */
     for (int i = 0; i < b->n; i++)
-        q = put_f4_elem(q, b->p10[i]);
+        q = put_f4(q, 1, b->p10[i]);
     q = put_array(q, 700, b->n, 4);
     for (int i = 0; i < b->n; i++)
-        q = put_f4_elem(q, b->p50[i]);
+        q = put_f4(q, 1, b->p50[i]);
     q = put_array(q, 1184, b->n, 8); /* timestamptz */
     for (int i = 0; i < b->n; i++)
         q = put_be64(put_len(q, 8), (uint64_t)b->last[i]);
@@ -1912,13 +1878,8 @@ static ls_status send_block(struct run *R, uint64_t bk, const struct block *b)
 static ls_status send_touched(struct run *R, uint64_t ck)
 {
     char line[128], *q = line;
-    uint64_t bk = ck >> 6;
     q = put_be16(q, 5);
-    q = put_be32(put_len(q, 4), (uint32_t)(bk >> 27 & 0xffff));
-    q = put_be32(put_len(q, 4), (uint32_t)(bk >> 11 & 0xffff));
-    q = put_text(q, R->carriers[bk >> 3 & 255].code);
-    char tech[3] = {(char)('0' + (bk & 7)), 'G', '\0'};
-    q = put_text(q, tech);
+    q = put_block_key(q, R, ck >> 6);
     q = put_be16(put_len(q, 2), (uint16_t)(ck & 63));
     ls_status st = buf_append(&R->copy, line, (size_t)(q - line));
     return st == LS_OK ? flush_copy(R, 0) : st;
@@ -1974,9 +1935,9 @@ static ls_status cells16_send(struct run *R, const uint64_t *known, size_t nknow
     while (st == LS_OK) {
         const struct crec *c = nh ? HEAD(0) : NULL;
         if (!want_known && a13.tests && (!c || c->key >> 6 != a13.key)) {
-            struct cell *p = agg_cell(&R->agg, a13.key);
+            struct cell *p = agg_find(&R->agg, a13.key); /* made by prepare_run() */
             if (!p) {
-                st = LS_ENOMEM;
+                st = LS_EINTERNAL;
                 break;
             }
             *p = a13;
@@ -2075,19 +2036,19 @@ static int cmp_u32(const void *a, const void *b)
 
 /* The village blocks that exist already where the batch's rows are, as
  * sorted block keys (cell_key(13, ...)): looked up by the level-13 cells
- * the batch touched (collected as the runs were sorted), read row by row. */
+ * the batch touched (R->agg, made as the runs were sorted), read row by
+ * row. */
 static ls_status blocks_known(struct run *R, uint64_t **out, size_t *nout)
 {
     *out = NULL;
     *nout = 0;
-    uint32_t *par = malloc((R->blocks.n ? R->blocks.n : 1) * sizeof(*par));
+    uint32_t *par = malloc((R->agg.n ? R->agg.n : 1) * sizeof(*par));
     if (!par)
         return LS_ENOMEM;
     size_t np = 0;
-    for (size_t i = 0; i < R->blocks.cap; i++) {
-        uint64_t k = R->blocks.slot[i];
-        if (k)
-            par[np++] = (uint32_t)((k >> 27 & 0xffff) << 16 | (k >> 11 & 0xffff));
+    for (size_t i = 0; i < R->agg.n; i++) { /* level 13 only, before the merge */
+        uint64_t k = R->agg.cell[i].key;
+        par[np++] = (uint32_t)((k >> 27 & 0xffff) << 16 | (k >> 11 & 0xffff));
     }
     qsort(par, np, sizeof(*par), cmp_u32);
     buf a;
@@ -2255,7 +2216,7 @@ static ls_status cells(struct run *R, int all_new)
     if (all_new) {
         tl = clocks_now(R->c);
         st = send_coarse(R);
-        clocks_log(R->c, tl, "coarse cells (aggregated while reading)");
+        clocks_log(R->c, tl, "coarse cells (summed in the merge)");
         return st;
     }
     static const int levels[] = {13, 10, 7};
@@ -2422,7 +2383,7 @@ ls_status ingest_measurements(PGconn *c, const ingest_opts *o, ingest_summary *s
         st = LS_EINVAL;
         goto out;
     }
-    clocks_log(c, t_read, "read, check and spool");
+    clocks_log(c, t_read, "read, check and send");
     struct clocks t_merge = clocks_now(c);
     st = merge(&R);
     clocks_log(c, t_merge, "merge and cells");
@@ -2512,7 +2473,6 @@ out:
     }
     free(R.agg.slot);
     free(R.agg.cell);
-    free(R.blocks.slot);
     for (int i = 0; i < 2; i++) {
         free(R.runs[i].rows);
         free(R.runs[i].keys);
