@@ -85,8 +85,11 @@ struct cell {
 };
 
 struct cells {
-    uint32_t *slot; /* 1 + index into cell; 0 = empty */
-    size_t cap;     /* slots, a power of two */
+    struct {
+        uint64_t key; /* the cell's key, kept here so that probing stays in the table */
+        uint32_t idx; /* 1 + index into cell; 0 = empty */
+    } * slot;
+    size_t cap; /* slots, a power of two */
     struct cell *cell;
     size_t n, ncell; /* cells used, allocated */
 };
@@ -629,34 +632,37 @@ static uint64_t mix(uint64_t k)
     return k;
 }
 
+/* The slot of `key` in the aggregates' table (cap > 0): its own, or the
+ * empty one where it would go. */
+static size_t agg_probe(const struct cells *a, uint64_t key)
+{
+    size_t j = mix(key) & (a->cap - 1);
+    while (a->slot[j].idx && a->slot[j].key != key)
+        j = (j + 1) & (a->cap - 1);
+    return j;
+}
+
 /* The cell of `key` in the aggregates, added (zeroed) when new; NULL when
  * out of memory.  The pointer holds until the next call. */
 static struct cell *agg_cell(struct cells *a, uint64_t key)
 {
-    /* An open-addressing table of indices into a dense array of cells: the
-     * histograms take room only for the cells there are (the table of
-     * whole cells, half empty, was 10 MB of a 1 M-row ingest's memory). */
+    /* An open-addressing table of keys and indices into a dense array of
+     * cells: the histograms take room only for the cells there are (the
+     * table of whole cells, half empty, was 10 MB of a 1 M-row ingest's
+     * memory), and a probe reads only the table. */
     if (a->n * 2 >= a->cap) {
-        size_t ncap = a->cap ? a->cap * 2 : 4096;
-        uint32_t *ns = calloc(ncap, sizeof(*ns));
-        if (!ns)
+        struct cells g = *a;
+        g.cap = a->cap ? a->cap * 2 : 4096;
+        if (!(g.slot = calloc(g.cap, sizeof(*g.slot))))
             return NULL;
-        for (size_t i = 0; i < a->cap; i++) {
-            if (!a->slot[i])
-                continue;
-            size_t j = mix(a->cell[a->slot[i] - 1].key) & (ncap - 1);
-            while (ns[j])
-                j = (j + 1) & (ncap - 1);
-            ns[j] = a->slot[i];
-        }
+        for (size_t i = 0; i < a->cap; i++)
+            if (a->slot[i].idx)
+                g.slot[agg_probe(&g, a->slot[i].key)] = a->slot[i];
         free(a->slot);
-        a->slot = ns;
-        a->cap = ncap;
+        *a = g;
     }
-    size_t j = mix(key) & (a->cap - 1);
-    while (a->slot[j] && a->cell[a->slot[j] - 1].key != key)
-        j = (j + 1) & (a->cap - 1);
-    if (!a->slot[j]) {
+    size_t j = agg_probe(a, key);
+    if (!a->slot[j].idx) {
         if (a->n == a->ncell) {
             size_t nc = a->ncell ? a->ncell * 2 : 1024;
             struct cell *ncs = realloc(a->cell, nc * sizeof(*ncs));
@@ -667,9 +673,10 @@ static struct cell *agg_cell(struct cells *a, uint64_t key)
         }
         memset(&a->cell[a->n], 0, sizeof(a->cell[0]));
         a->cell[a->n].key = key;
-        a->slot[j] = (uint32_t)++a->n;
+        a->slot[j].key = key;
+        a->slot[j].idx = (uint32_t)++a->n;
     }
-    return &a->cell[a->slot[j] - 1];
+    return &a->cell[a->slot[j].idx - 1];
 }
 
 /* key: level (5 bits) | x (16) | y (16) | carrier (8) | tech (3), never 0. */
@@ -1433,10 +1440,8 @@ static struct cell *agg_find(struct cells *a, uint64_t key)
 {
     if (!a->cap)
         return NULL;
-    size_t j = mix(key) & (a->cap - 1);
-    while (a->slot[j] && a->cell[a->slot[j] - 1].key != key)
-        j = (j + 1) & (a->cap - 1);
-    return a->slot[j] ? &a->cell[a->slot[j] - 1] : NULL;
+    size_t j = agg_probe(a, key);
+    return a->slot[j].idx ? &a->cell[a->slot[j].idx - 1] : NULL;
 }
 
 /* Marks the batch's coarse cells that exist already (one index probe each). */
