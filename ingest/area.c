@@ -35,7 +35,7 @@ struct ingest_area {
     int n;
 };
 
-void ingest_area_free(ingest_area *a)
+static void ingest_area_free(ingest_area *a)
 {
     if (!a)
         return;
@@ -221,18 +221,6 @@ out:
     return st;
 }
 
-ls_status ingest_area_load(PGconn *c, ingest_area **out, char *err, size_t errlen)
-{
-    *out = NULL;
-    geo_gdal_init();
-    PGresult *r = NULL;
-    ls_status st = fetch(c, &r, err, errlen);
-    if (st == LS_OK)
-        st = build(r, out, err, errlen);
-    PQclear(r);
-    return st;
-}
-
 const char *ingest_area_province(const ingest_area *a, double lon, double lat)
 {
     if (!(lon >= LON0 && lon < LON1 && lat > LAT0 && lat <= LAT1))
@@ -345,13 +333,6 @@ ls_status ingest_area_end(ingest_area_job *j, ingest_area **out, char *err, size
     *out = st == LS_OK ? j->area : NULL;
     free(j);
     return st;
-}
-
-ls_status ingest_area_get(PGconn *c, ingest_area **out, char *err, size_t errlen)
-{
-    ingest_area_job *j = NULL;
-    ls_status st = ingest_area_begin(c, &j, err, errlen);
-    return st == LS_OK ? ingest_area_end(j, out, err, errlen) : st;
 }
 
 void ingest_area_release(ingest_area *a)

@@ -20,25 +20,18 @@
 
 typedef struct ingest_area ingest_area;
 
-/* Builds the grid from the provinces in force.  Caller frees with
- * ingest_area_free().  LS_EINVAL with err when no provinces are loaded. */
-ls_status ingest_area_load(PGconn *c, ingest_area **out, char *err, size_t errlen);
-void ingest_area_free(ingest_area *a);
-
 /* The shared grid for the provinces in force, built on first use and
- * again only when they change.  Give it back with ingest_area_release(). */
-ls_status ingest_area_get(PGconn *c, ingest_area **out, char *err, size_t errlen);
-void ingest_area_release(ingest_area *a);
-
-/* ingest_area_get() in two halves, so that the caller can go on while the
- * grid is built: begin reads the provinces on the connection (the
+ * again only when they change, in two halves so that the caller can go on
+ * while it is built: begin reads the provinces on the connection (the
  * connection is the caller's again when it returns) and builds the grid on
  * a thread of its own unless the cache has it; end waits for it and gives
- * the grid (or the error) and frees the job.  Every begun job must be
- * ended. */
+ * the grid (or the error: LS_EINVAL when no provinces are loaded) and frees
+ * the job.  Every begun job must be ended; give the grid back with
+ * ingest_area_release(). */
 typedef struct ingest_area_job ingest_area_job;
 ls_status ingest_area_begin(PGconn *c, ingest_area_job **job, char *err, size_t errlen);
 ls_status ingest_area_end(ingest_area_job *job, ingest_area **out, char *err, size_t errlen);
+void ingest_area_release(ingest_area *a);
 
 /* The province code for (lon, lat): a code (borrowed) when the point is in
  * Vietnam's area, NULL when it is outside. */
