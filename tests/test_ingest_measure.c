@@ -1235,14 +1235,10 @@ TEST(ingest_measure, cells_match_raw_rows)
 TEST(ingest_measure, device_ids_are_stored_hashed)
 {
     const char *path = t_tmp("devices.csv");
-    FILE *f = fopen(path, "wb");
-    CHECK(f != NULL);
-    if (!f)
+    if (write_file(path, "lat,lon,time,operator,tech,download,device_id\n"
+                         "8.6820,106.6100,2025-09-02T08:00:00Z,Vietnamobile,4G,12.5,phone-A-123\n"
+                         "8.6821,106.6101,2025-09-02T08:00:01Z,Vietnamobile,4G,13.5,\n") != 0)
         return;
-    fprintf(f, "lat,lon,time,operator,tech,download,device_id\n"
-               "8.6820,106.6100,2025-09-02T08:00:00Z,Vietnamobile,4G,12.5,phone-A-123\n"
-               "8.6821,106.6101,2025-09-02T08:00:01Z,Vietnamobile,4G,13.5,\n");
-    fclose(f);
     summary s;
     char args[600];
     snprintf(args, sizeof args, "'%s'", path);
@@ -1268,16 +1264,12 @@ TEST(ingest_measure, device_ids_are_stored_hashed)
 TEST(ingest_measure, verdict_on_the_stored_speed)
 {
     const char *path = t_tmp("rounding.csv");
-    FILE *f = fopen(path, "wb");
-    CHECK(f != NULL);
-    if (!f)
+    if (write_file(path, "lat,lon,time,operator,tech,download\n"
+                         "8.6810,106.6090,2025-09-01T08:00:00Z,Vietnamobile,5G,39.99999999\n"
+                         "8.6811,106.6091,2025-09-01T08:00:01Z,Vietnamobile,5G,39.9999\n"
+                         "8.6812,106.6092,2025-09-01T08:00:02Z,Vietnamobile,5G,40\n"
+                         "8.6813,106.6093,2025-09-01T08:00:03Z,Vietnamobile,5G,44.99999999\n") != 0)
         return;
-    fprintf(f, "lat,lon,time,operator,tech,download\n"
-               "8.6810,106.6090,2025-09-01T08:00:00Z,Vietnamobile,5G,39.99999999\n"
-               "8.6811,106.6091,2025-09-01T08:00:01Z,Vietnamobile,5G,39.9999\n"
-               "8.6812,106.6092,2025-09-01T08:00:02Z,Vietnamobile,5G,40\n"
-               "8.6813,106.6093,2025-09-01T08:00:03Z,Vietnamobile,5G,44.99999999\n");
-    fclose(f);
     summary s;
     char args[600];
     snprintf(args, sizeof args, "'%s'", path);
