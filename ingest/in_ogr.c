@@ -22,6 +22,7 @@ struct ingest_reader {
     OGRLayerH layer;
     int ncols;
     char **cols;
+    OGRFieldType *types; /* the columns' types, looked up once */
     const char **vals;
     size_t *offs;
     buf row;   /* the current row's values, NUL-separated */
@@ -120,14 +121,17 @@ ls_status ingest_reader_open(const char *path, ingest_reader **out, char *err, s
     OGRFeatureDefnH defn = OGR_L_GetLayerDefn(r->layer);
     r->ncols = OGR_FD_GetFieldCount(defn);
     r->cols = calloc((size_t)r->ncols + 1, sizeof(char *));
+    r->types = calloc((size_t)r->ncols + 1, sizeof(OGRFieldType));
     r->vals = calloc((size_t)r->ncols + 1, sizeof(char *));
     r->offs = calloc((size_t)r->ncols + 1, sizeof(size_t));
-    if (!r->cols || !r->vals || !r->offs) {
+    if (!r->cols || !r->types || !r->vals || !r->offs) {
         ingest_reader_close(r);
         return LS_ENOMEM;
     }
     for (int i = 0; i < r->ncols; i++) {
-        r->cols[i] = strdup(OGR_Fld_GetNameRef(OGR_FD_GetFieldDefn(defn, i)));
+        OGRFieldDefnH fd = OGR_FD_GetFieldDefn(defn, i);
+        r->cols[i] = strdup(OGR_Fld_GetNameRef(fd));
+        r->types[i] = OGR_Fld_GetType(fd);
         if (!r->cols[i]) {
             ingest_reader_close(r);
             return LS_ENOMEM;
@@ -152,6 +156,7 @@ void ingest_reader_close(ingest_reader *r)
     for (int i = 0; r->cols && i < r->ncols; i++)
         free(r->cols[i]);
     free(r->cols);
+    free(r->types);
     free(r->vals);
     free(r->offs);
     CPLFree(r->wkt);
@@ -242,12 +247,18 @@ int ingest_reader_next(ingest_reader *r, const char *const **values, double *x, 
     buf *row = r->sink ? r->sink : &r->row;
     if (!r->sink)
         row->len = 0;
-    OGRFeatureDefnH defn = OGR_L_GetLayerDefn(r->layer);
     for (int i = 0; i < r->ncols; i++) {
         r->offs[i] = row->len;
         ls_status st = LS_OK;
-        if (OGR_F_IsFieldSetAndNotNull(r->feat, i)) {
-            OGRFieldType t = OGR_Fld_GetType(OGR_FD_GetFieldDefn(defn, i));
+        OGRFieldType t = r->types[i];
+        if (t == OFTString) {
+            /* Texts (all of a CSV's columns) straight from the feature:
+             * OGR_F_GetFieldAsString() looks the column's definition up
+             * again for every value. */
+            OGRField *raw = OGR_F_GetRawFieldRef(r->feat, i);
+            if (!OGR_RawField_IsUnset(raw) && !OGR_RawField_IsNull(raw))
+                st = buf_puts(row, raw->String);
+        } else if (OGR_F_IsFieldSetAndNotNull(r->feat, i)) {
             if (t == OFTDateTime || t == OFTDate)
                 st = put_datetime(row, r->feat, i, t);
             else
