@@ -112,6 +112,7 @@ ls_status ingest_parse_tech(const char *s, char out[3]);
 
 typedef struct {
     char code[33];      /* "viettel" */
+    int num;            /* carriers.num: how measurements store it */
     char name[64];      /* "Viettel" */
     char mcc_mnc[8][8]; /* "452-04" */
     int n_mcc_mnc;

@@ -694,9 +694,8 @@ static uint64_t cell16_key(int x, int y, int carrier, int tech)
 }
 
 #define LOAD_COLUMNS                                                                               \
-    "(measured_at, lon7, lat7, province_code, carrier_code, technology, download_mbps, "           \
-    "upload_mbps,"                                                                                 \
-    " latency_ms, rsrp, rsrq, sinr, meets_min, batch_id, device_hash, dedupe_key, cell16)"
+    "(measured_at, lon7, lat7, province, carrier, tech, download_mbps, upload_mbps, latency_ms,"   \
+    " rsrp, rsrq, sinr, meets_min, batch_id, device_hash, dedupe_key, cell16)"
 static const char copy_header[19] = "PGCOPY\n\377\r\n\0\0\0\0\0\0\0\0\0"; /* + flags, ext. */
 
 /* Starts `sql`, a COPY ... FROM STDIN; for a binary one the header waits in
@@ -889,6 +888,16 @@ static uint64_t be_bytes(const unsigned char *p)
     return v;
 }
 
+/* A province's code as measurements store it: "01" -> 1 (codes are two
+ * digits, geo/sql/014_measurement_codes.sql). */
+static int province_num(const char *code)
+{
+    int v = 0;
+    for (const char *p = code; *p >= '0' && *p <= '9'; p++)
+        v = v * 10 + (*p - '0');
+    return v;
+}
+
 /* One row of COPY BINARY: the server stores these bytes as they are, where
  * text needed a parse of every number and timestamp. */
 static size_t encode_row(const struct run *R, const struct mrow *m, char *line)
@@ -899,11 +908,10 @@ static size_t encode_row(const struct run *R, const struct mrow *m, char *line)
     q = put_be64(q, (uint64_t)m->t_us);
     q = put_be32(put_len(q, 4), (uint32_t)m->lon7);
     q = put_be32(put_len(q, 4), (uint32_t)m->lat7);
-    q = put_text(q, m->prov);
-    q = put_text(q, R->carriers[m->carrier].code);
-    q = put_len(q, 2);
-    memcpy(q, m->tech, 2);
-    q += 2;
+    /* Carrier, technology and province as numbers (geo/sql/014_measurement_codes.sql). */
+    q = put_be16(put_len(q, 2), (uint16_t)province_num(m->prov));
+    q = put_be16(put_len(q, 2), (uint16_t)R->carriers[m->carrier].num);
+    q = put_be16(put_len(q, 2), (uint16_t)(m->tech[0] - '0'));
     q = put_f4(q, 1, m->down);
     q = put_f4(q, m->flags & MR_UP, m->up);
     q = put_f4(q, m->flags & MR_LAT, m->lat_ms);
@@ -1700,8 +1708,8 @@ static ls_status merge(struct run *R)
         /* A row was stored before (or the file repeats one): the batch
          * goes through a staging table and only its new rows are kept. */
         st = db_exec(R->c, "CREATE TEMP TABLE ingest_stage (measured_at timestamptz,"
-                           " lon7 integer, lat7 integer, province_code text, carrier_code text,"
-                           " technology text, download_mbps real, upload_mbps real,"
+                           " lon7 integer, lat7 integer, province smallint, carrier smallint,"
+                           " tech smallint, download_mbps real, upload_mbps real,"
                            " latency_ms real, rsrp real, rsrq real, sinr real,"
                            " meets_min boolean, batch_id bigint, device_hash text,"
                            " dedupe_key bigint, cell16 bigint) ON COMMIT DROP");
@@ -2136,10 +2144,11 @@ static ls_status cells(struct run *R, int all_new)
     /* With no duplicate every row read is stored: the level-16 cells come
      * from the batch's rows and the coarse ones from the aggregates made
      * while reading.  Otherwise from exactly the rows this batch stored. */
-    char src[256];
+    char src[512];
     snprintf(src, sizeof(src),
-             "(SELECT cell16, carrier_code, technology, download_mbps, meets_min, measured_at"
-             " FROM measurements WHERE batch_id = %lld) AS b",
+             "(SELECT m.cell16, c.code AS carrier_code, m.tech || 'G' AS technology,"
+             " m.download_mbps, m.meets_min, m.measured_at FROM measurements m"
+             " JOIN carriers c ON c.num = m.carrier WHERE m.batch_id = %lld) AS b",
              R->s->batch);
     if (all_new) {
         R->s->meeting_min = R->n_meet;
@@ -2148,8 +2157,9 @@ static ls_status cells(struct run *R, int all_new)
         snprintf(src, sizeof(src), "ingest_new");
         st = db_query(R->c, "ingest: new rows",
                       "CREATE TEMP TABLE ingest_new ON COMMIT DROP AS"
-                      " SELECT measured_at, carrier_code, technology, download_mbps, meets_min,"
-                      " cell16 FROM measurements WHERE batch_id = $1::bigint",
+                      " SELECT m.measured_at, c.code AS carrier_code, m.tech || 'G' AS technology,"
+                      " m.download_mbps, m.meets_min, m.cell16 FROM measurements m"
+                      " JOIN carriers c ON c.num = m.carrier WHERE m.batch_id = $1::bigint",
                       1, p1, NULL, NULL, 0);
         if (st != LS_OK)
             return st;
@@ -2197,7 +2207,7 @@ static ls_status cells(struct run *R, int all_new)
     if (st == LS_OK && all_new && nknown) {
         st = cells16_send(R, known, nknown, 1);
     } else if (st == LS_OK && !all_new) {
-        char sql16[512];
+        char sql16[1024];
         snprintf(sql16, sizeof(sql16),
                  "INSERT INTO ingest_touched16 SELECT DISTINCT (cell16 >> 19)::int,"
                  " (cell16 & 65535)::int >> 3, carrier_code, technology,"
@@ -2231,7 +2241,7 @@ static ls_status cells(struct run *R, int all_new)
         snprintf(z, sizeof(z), "%d", levels[k]);
         snprintf(shift, sizeof(shift), "%d", 16 - levels[k]);
         const char *p[] = {z, shift};
-        char sql[sizeof(coarse_sql) + 64];
+        char sql[sizeof(coarse_sql) + 512];
         snprintf(sql, sizeof(sql), coarse_sql, src);
         st = db_query(R->c, "ingest: cells", sql, 2, p, NULL, NULL, 0);
         clocks_log(R->c, tl,

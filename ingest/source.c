@@ -18,7 +18,7 @@ ls_status ingest_source_carriers(PGconn *c, ingest_carrier *list, int max, int *
     PGresult *r = NULL;
     *n = 0;
     ls_status st = db_query(c, "ingest: carriers",
-                            "SELECT code, name, array_to_string(mcc_mnc, ' ') FROM carriers"
+                            "SELECT code, name, array_to_string(mcc_mnc, ' '), num FROM carriers"
                             " ORDER BY code",
                             0, NULL, &r, NULL, 0);
     if (st != LS_OK) {
@@ -31,6 +31,7 @@ ls_status ingest_source_carriers(PGconn *c, ingest_carrier *list, int max, int *
         memset(k, 0, sizeof(*k));
         snprintf(k->code, sizeof(k->code), "%s", PQgetvalue(r, i, 0));
         snprintf(k->name, sizeof(k->name), "%s", PQgetvalue(r, i, 1));
+        k->num = atoi(PQgetvalue(r, i, 3));
         char codes[256];
         snprintf(codes, sizeof(codes), "%s", PQgetvalue(r, i, 2));
         char *save = NULL;

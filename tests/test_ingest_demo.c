@@ -52,12 +52,12 @@ TEST(ingest_demo, loads_once_and_looks_right)
     free(t_sql(c, "SELECT set_config('lomsong.role', 'system', false)"));
     char *n1 = t_sql(c, "SELECT count(*) FROM measurements");
     CHECK(n1 && atoi(n1) > 1000);
-    char *prov = t_sql(c, "SELECT count(DISTINCT province_code) FROM measurements");
+    char *prov = t_sql(c, "SELECT count(DISTINCT province) FROM measurements");
     CHECK(prov && atoi(prov) >= 30);
     char *city = t_sql(c, "SELECT avg(meets_min::int) > 0.8 FROM measurements"
-                          " WHERE province_code IN ('01', '79')");
+                          " WHERE province IN (1, 79)");
     char *hills = t_sql(c, "SELECT avg(meets_min::int) < 0.6 FROM measurements"
-                           " WHERE province_code IN ('11', '12', '15')");
+                           " WHERE province IN (11, 12, 15)");
     CHECK_STR(city, "t");
     CHECK_STR(hills, "t");
     char *cells = t_sql(c, "SELECT count(DISTINCT res) FROM (SELECT res FROM coverage_cells"

@@ -291,14 +291,16 @@ static char *expected_rows(const mrow *r, int n)
 
 static char *stored_rows(PGconn *c, long long batch)
 {
-    return t_sqlf(c,
-                  "SELECT coalesce(string_agg(format('%%s|%%s|%%s|%%s|%%s|%%s|%%s|%%s|%%s|%%s',"
-                  " round((lat7 / 1e7)::numeric, 6), round((lon7 / 1e7)::numeric, 6),"
-                  " extract(epoch FROM measured_at)::bigint, carrier_code, technology,"
-                  " download_mbps, upload_mbps, latency_ms, CASE WHEN meets_min THEN 't' ELSE 'f'"
-                  " END, province_code), ';' ORDER BY measured_at), '')"
-                  " FROM measurements WHERE batch_id = %lld",
-                  batch);
+    return t_sqlf(
+        c,
+        "SELECT coalesce(string_agg(format('%%s|%%s|%%s|%%s|%%s|%%s|%%s|%%s|%%s|%%s',"
+        " round((lat7 / 1e7)::numeric, 6), round((lon7 / 1e7)::numeric, 6),"
+        " extract(epoch FROM measured_at)::bigint, (SELECT code FROM carriers WHERE num = carrier),"
+        " tech || 'G',"
+        " download_mbps, upload_mbps, latency_ms, CASE WHEN meets_min THEN 't' ELSE 'f'"
+        " END, lpad(province::text, 2, '0')), ';' ORDER BY measured_at), '')"
+        " FROM measurements WHERE batch_id = %lld",
+        batch);
 }
 
 static int count_meeting(const mrow *r, int n)
@@ -945,15 +947,17 @@ TEST(ingest_measure, overlap_read_again_across_months)
     CHECK_SUMMARY(s3, 25, 12, 1, 12, meeting_of(24, 36), 12 - meeting_of(24, 36));
     CHECK_INT(sql_ll(c, "SELECT count(*) FROM measurements WHERE batch_id = %lld", s3.batch), 12);
     /* every test of the area once, and its village cells as the raw rows say */
-    CHECK_INT(sql_ll(c, "SELECT count(*) FROM measurements WHERE carrier_code = 'mobifone'"
-                        " AND technology = '3G' AND (lat7 / 1e7) BETWEEN 13.69 AND 13.78"
-                        " AND (lon7 / 1e7) BETWEEN 109.19 AND 109.30"),
-              36);
+    CHECK_INT(
+        sql_ll(c, "SELECT count(*) FROM measurements WHERE carrier = (SELECT num FROM carriers"
+                  " WHERE code = 'mobifone') AND tech = 3 AND (lat7 / 1e7) BETWEEN 13.69 AND 13.78"
+                  " AND (lon7 / 1e7) BETWEEN 109.19 AND 109.30"),
+        36);
     CHECK_INT(sql_ll(c,
                      "WITH m AS (SELECT (cell16 >> 16)::int AS x, (cell16 & 65535)::int AS y,"
                      "  count(*) AS n, count(*) FILTER (WHERE meets_min) AS k,"
                      "  percentile_cont(0.5) WITHIN GROUP (ORDER BY download_mbps) AS p50"
-                     "  FROM measurements WHERE carrier_code = 'mobifone' AND technology = '3G'"
+                     "  FROM measurements WHERE carrier = (SELECT num FROM carriers WHERE code = "
+                     "'mobifone') AND tech = 3"
                      "  AND (lat7 / 1e7) BETWEEN 13.69 AND 13.78 AND (lon7 / 1e7) BETWEEN 109.19"
                      "  AND 109.30 GROUP BY 1, 2),"
                      " c AS (SELECT cell_x AS x, cell_y AS y, tests, meeting_min, p50_download"
@@ -1100,7 +1104,8 @@ static char *compare_level(PGconn *c, int z)
         "  count(*) AS n, count(*) FILTER (WHERE download_mbps >= 40) AS k,"
         "  percentile_cont(0.1) WITHIN GROUP (ORDER BY download_mbps) AS p10,"
         "  percentile_cont(0.5) WITHIN GROUP (ORDER BY download_mbps) AS p50"
-        "  FROM measurements WHERE carrier_code = 'gmobile' AND technology = '2G' GROUP BY 1, 2),"
+        "  FROM measurements WHERE carrier = (SELECT num FROM carriers WHERE code = 'gmobile') AND "
+        "tech = 2 GROUP BY 1, 2),"
         " c AS (SELECT cell_x AS x, cell_y AS y, tests, meeting_min, p10_download, p50_download"
         "  FROM coverage_cells_in(%d, 0, 65535, 0, 65535, 'gmobile', '2G'))"
         " SELECT format('%%s|%%s|%%s|%%s|%%s|%%s', count(*),"
@@ -1302,7 +1307,9 @@ static char *compare_box(PGconn *c, int z)
     return t_sqlf(
         c,
         "WITH m AS (SELECT ((cell16 >> 16) >> %d)::int AS x, ((cell16 & 65535) >> %d)::int AS y,"
-        "  carrier_code, technology, count(*) AS n, count(*) FILTER (WHERE meets_min) AS k,"
+        "  (SELECT code FROM carriers WHERE num = carrier) AS carrier_code, tech || 'G' AS "
+        "technology,"
+        "  count(*) AS n, count(*) FILTER (WHERE meets_min) AS k,"
         "  percentile_cont(0.1) WITHIN GROUP (ORDER BY download_mbps) AS p10,"
         "  percentile_cont(0.5) WITHIN GROUP (ORDER BY download_mbps) AS p50"
         "  FROM measurements WHERE (lat7 / 1e7) BETWEEN 22.7 AND 22.95"
@@ -1505,11 +1512,12 @@ TEST(ingest_measure, http_carrier_upload)
     t_resp_free(&r);
 
     PGconn *c = t_sysdb();
-    CHECK_INT(sql_ll(c,
-                     "SELECT count(*) FROM measurements WHERE batch_id = %lld"
-                     " AND carrier_code = 'viettel' AND technology = '3G'",
-                     s.batch),
-              5);
+    CHECK_INT(
+        sql_ll(c,
+               "SELECT count(*) FROM measurements WHERE batch_id = %lld"
+               " AND carrier = (SELECT num FROM carriers WHERE code = 'viettel') AND tech = 3",
+               s.batch),
+        5);
     CHECK_INT(sql_ll(c, "SELECT count(*) FROM measurements WHERE batch_id = %lld", s.batch), 5);
     CHECK_INT(sql_ll(c, "SELECT count(*) FROM measurements WHERE batch_id = %lld", s2.batch), 0);
     PQfinish(c);
@@ -1541,9 +1549,10 @@ TEST(ingest_measure, http_locality_only_its_province)
     CHECK_CONTAINS(r.body, "22.48000,103.97000");
     t_resp_free(&r);
     PGconn *c = t_sysdb();
-    char *prov =
-        t_sqlf(c, "SELECT string_agg(province_code, ',') FROM measurements WHERE batch_id = %lld",
-               s.batch);
+    char *prov = t_sqlf(c,
+                        "SELECT string_agg(lpad(province::text, 2, '0'), ',') FROM measurements "
+                        "WHERE batch_id = %lld",
+                        s.batch);
     CHECK_STR(prov, "01");
     free(prov);
     PQfinish(c);
@@ -1617,8 +1626,8 @@ TEST(ingest_measure, http_coverage)
         if (tests != want)
             t_fail(__FILE__, __LINE__, "cell %ld/%ld: %d tests, want %d", x, y, tests, want);
         CHECK_INT(tests, sql_ll(c,
-                                "SELECT count(*) FROM measurements WHERE carrier_code = 'viettel'"
-                                " AND technology = '3G' AND cell16 = %ld",
+                                "SELECT count(*) FROM measurements WHERE carrier = (SELECT num FROM"
+                                " carriers WHERE code = 'viettel') AND tech = 3 AND cell16 = %ld",
                                 (x << 16) | y));
         CHECK_STR(cJSON_GetStringValue(cJSON_GetObjectItem(p, "carrier")), "viettel");
         total += tests;

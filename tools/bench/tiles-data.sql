@@ -45,10 +45,11 @@ RETURNING id AS batch \gset
 
 \echo measurements ...
 \timing on
-INSERT INTO measurements (measured_at, lon7, lat7, province_code, carrier_code, technology,
+INSERT INTO measurements (measured_at, lon7, lat7, province, carrier, tech,
                           download_mbps, meets_min, batch_id, dedupe_key, cell16)
-SELECT t, round(lon * 1e7)::int, round(lat * 1e7)::int, code, carrier, tech, d, d >= 40, :batch,
-       i, cell16_of(lon, lat)
+SELECT t, round(lon * 1e7)::int, round(lat * 1e7)::int, code::smallint,
+       (SELECT num FROM carriers WHERE carriers.code = carrier), left(tech, 1)::smallint, d,
+       d >= 40, :batch, i, cell16_of(lon, lat)
   FROM (SELECT g.i, s.code,
                s.lon + 0.0135 * sqrt(g.r1) * cos(2 * pi() * g.r2) / cos(radians(s.lat)) AS lon,
                s.lat + 0.0135 * sqrt(g.r1) * sin(2 * pi() * g.r2) AS lat,
@@ -64,6 +65,11 @@ SELECT t, round(lon * 1e7)::int, round(lat * 1e7)::int, code, carrier, tech, d, 
                   FROM generate_series(1, :n) i) g
           JOIN sites s ON s.s = g.s) m;
 
+-- The tests with their carrier and technology as texts, as the cells have them.
+CREATE TEMP VIEW mt AS
+SELECT m.*, c.code AS carrier_code, m.tech || 'G' AS technology
+  FROM measurements m JOIN carriers c ON c.num = m.carrier;
+
 \echo cells, level 16 (exact percentiles, in blocks of 8 x 8) ...
 INSERT INTO coverage_blocks
 SELECT x >> 3, y >> 3, carrier_code, technology, array_agg(s ORDER BY s),
@@ -75,7 +81,7 @@ SELECT x >> 3, y >> 3, carrier_code, technology, array_agg(s ORDER BY s),
                percentile_cont(0.1) WITHIN GROUP (ORDER BY download_mbps)::real AS p10,
                percentile_cont(0.5) WITHIN GROUP (ORDER BY download_mbps)::real AS p50,
                max(measured_at) AS last
-          FROM measurements GROUP BY cell16, carrier_code, technology) c
+          FROM mt GROUP BY cell16, carrier_code, technology) c
  GROUP BY x >> 3, y >> 3, carrier_code, technology;
 
 \echo cells, level 13 (histograms) ...
@@ -84,7 +90,7 @@ SELECT x, y, carrier_code, technology, count(*) AS tests,
        count(*) FILTER (WHERE meets_min) AS meeting, :hist_count AS hist, max(measured_at) AS last
   FROM (SELECT ((cell16 >> 16) >> 3)::int AS x, ((cell16 & 65535) >> 3)::int AS y,
                carrier_code, technology, meets_min, measured_at,
-               hist_bin(download_mbps) AS bin FROM measurements) s
+               hist_bin(download_mbps) AS bin FROM mt) s
  GROUP BY x, y, carrier_code, technology;
 INSERT INTO coverage_cells (res, cell_x, cell_y, carrier_code, technology, tests, meeting_min,
                             hist, p10_download, p50_download, last_measured)
