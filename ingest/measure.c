@@ -132,6 +132,9 @@ struct mrow {
  * sent by the sender thread the reader fills the other, so reading,
  * sending and the server's inserts overlap. */
 #define RUN_ROWS 65536
+/* The first run is small, and each next one twice as large up to RUN_ROWS:
+ * the server has nothing to do until the first run is read and sorted. */
+#define RUN_FIRST 4096
 struct skey;
 struct runbuf {
     struct mrow *rows;
@@ -237,6 +240,7 @@ struct run {
     ls_status send_st;
     /* level-16 parts of the rows, sorted per run */
     FILE *cellf;
+    int run_limit;      /* rows in the run being filled before it is sent */
     long long *run_end; /* records in the file after each run */
     int nruns, runcap;
     struct crec *crecs; /* a run's level-16 parts being sorted */
@@ -1110,6 +1114,7 @@ static void restore_socket(struct run *R)
 
 static ls_status runs_start(struct run *R)
 {
+    R->run_limit = RUN_FIRST;
     for (int i = 0; i < 2; i++)
         if (!(R->runs[i].rows = malloc(RUN_ROWS * sizeof(struct mrow))) ||
             !(R->runs[i].keys = malloc(RUN_ROWS * sizeof(struct skey))))
@@ -1173,6 +1178,8 @@ static ls_status submit_run(struct run *R)
     }
     pthread_mutex_unlock(&R->mu);
     R->cur ^= 1;
+    if (R->run_limit < RUN_ROWS)
+        R->run_limit *= 2;
     if (st != LS_OK)
         snprintf(R->err, R->errlen, "%s", R->serr);
     return st;
@@ -1331,7 +1338,7 @@ static ls_status finish_chunk(struct run *R)
         memcpy(m->device, r->device, 8);
         m->carrier = (uint8_t)r->carrier;
         memcpy(m->tech, r->tech, 2);
-        if (++b->n == RUN_ROWS) {
+        if (++b->n >= R->run_limit) {
             ls_status st = submit_run(R);
             if (st != LS_OK)
                 return st;
