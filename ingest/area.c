@@ -273,9 +273,13 @@ ls_status ingest_area_begin(PGconn *c, ingest_area_job **out, char *err, size_t 
     if (!j)
         return LS_ENOMEM;
     PGresult *r = NULL;
+    /* The provinces' rows as they are now: any insert, update or delete
+     * changes the count, the largest id or the sum of the rows' xmin (the
+     * transaction that wrote each).  Summing the boundaries' points instead
+     * read every boundary: 45 ms a call. */
     ls_status st = db_query(c, "area: version",
                             "SELECT count(*) || '/' || coalesce(max(id), 0) || '/' ||"
-                            " coalesce(sum(ST_NPoints(geom_simple)), 0)"
+                            " coalesce(sum(xmin::text::bigint), 0)"
                             " FROM admin_units WHERE level = 'province' AND valid_to IS NULL",
                             0, NULL, &r, NULL, 0);
     if (st != LS_OK) {

@@ -1523,6 +1523,43 @@ TEST(ingest_measure, http_carrier_upload)
     PQfinish(c);
 }
 
+/* The server keeps the province grid between uploads; a boundary moved
+ * (the same points, so its point count stays) must be seen by the next. */
+TEST(ingest_measure, http_grid_follows_a_moved_boundary)
+{
+    long long t0 = utc(2025, 3, 27, 2, 0, 0);
+    summary s[2];
+    PGconn *c = t_sysdb();
+    for (int k = 0; k < 2; k++) {
+        if (k == 1)
+            free(t_sql(c, "UPDATE admin_units SET geom_simple = ST_Translate(geom_simple, 20, 0)"
+                          " WHERE level = 'province' AND code = '01' AND valid_to IS NULL"));
+        char body[256];
+        int len =
+            snprintf(body, sizeof body,
+                     "lat,lon,time,operator,tech,download\n21.06000,105.79000,%s,viettel,4G,48\n",
+                     iso7(t0 + 60 * k));
+        t_resp r;
+        CHECK_INT(
+            t_http("POST", "/v1/measurements?format=csv", tok_viettel, body, (size_t)len, NULL, &r),
+            0);
+        CHECK_INT(r.status, 201);
+        parse_summary(r.body, &s[k]);
+        t_resp_free(&r);
+    }
+    free(t_sql(c, "UPDATE admin_units SET geom_simple = ST_Translate(geom_simple, -20, 0)"
+                  " WHERE level = 'province' AND code = '01' AND valid_to IS NULL"));
+    CHECK_INT(sql_ll(c, "SELECT count(*) FROM measurements WHERE batch_id = %lld AND province = 1",
+                     s[0].batch),
+              1);
+    /* Hanoi is 20 degrees east now: the row lies in no province (a reject) or
+     * in a neighbour's margin, never in province 01. */
+    CHECK_INT(sql_ll(c, "SELECT count(*) FROM measurements WHERE batch_id = %lld AND province = 1",
+                     s[1].batch),
+              0);
+    PQfinish(c);
+}
+
 TEST(ingest_measure, http_locality_only_its_province)
 {
     long long t0 = utc(2025, 3, 26, 2, 0, 0);
