@@ -1404,8 +1404,8 @@ static ls_status coarse_upsert(buf *b, const char *source)
     return b->data ? LS_OK : LS_ENOMEM;
 }
 
-/* The coarse-cell upsert of one level from the rows a batch stored ($1
- * level, $2 shift from level 16, %s the rows). */
+/* The coarse-cell upsert of one level from the rows a batch stored, in
+ * ingest_new ($1 level, $2 shift from level 16). */
 static char coarse_sql[32768];
 static pthread_once_t coarse_once = PTHREAD_ONCE_INIT;
 
@@ -1421,7 +1421,7 @@ static void build_coarse_sql(void)
     buf_puts(&src, "]::int[] AS hist, max(measured_at) AS last"
                    " FROM (SELECT ((cell16 >> 16) >> $2::int)::int AS x,"
                    " ((cell16 & 65535) >> $2::int)::int AS y, carrier_code, technology, meets_min,"
-                   " measured_at, hist_bin(download_mbps) AS bin FROM %s) r"
+                   " measured_at, hist_bin(download_mbps) AS bin FROM ingest_new) r"
                    " GROUP BY x, y, carrier_code, technology");
     if (src.data && coarse_upsert(&b, src.data) == LS_OK)
         memcpy(coarse_sql, b.data, b.len + 1);
@@ -2148,20 +2148,14 @@ static ls_status cells(struct run *R, int all_new)
     const char *p1[] = {batch};
     PGresult *r = NULL;
     ls_status st;
-    /* With no duplicate every row read is stored: the level-16 cells come
-     * from the batch's rows and the coarse ones from the aggregates made
-     * while reading.  Otherwise from exactly the rows this batch stored. */
-    char src[512];
-    snprintf(src, sizeof(src),
-             "(SELECT m.cell16, c.code AS carrier_code, m.tech || 'G' AS technology,"
-             " m.download_mbps, m.meets_min, m.measured_at FROM measurements m"
-             " JOIN carriers c ON c.num = m.carrier WHERE m.batch_id = %lld) AS b",
-             R->s->batch);
+    /* With no duplicate every row read is stored: the cells come from the
+     * rows' level-16 parts merged in C (the coarse ones summed in that
+     * merge).  Otherwise from exactly the rows this batch stored, copied
+     * into ingest_new with their carrier and technology as texts. */
     if (all_new) {
         R->s->meeting_min = R->n_meet;
         R->s->below_min = R->n_below;
     } else {
-        snprintf(src, sizeof(src), "ingest_new");
         st = db_query(R->c, "ingest: new rows",
                       "CREATE TEMP TABLE ingest_new ON COMMIT DROP AS"
                       " SELECT m.measured_at, c.code AS carrier_code, m.tech || 'G' AS technology,"
@@ -2214,13 +2208,9 @@ static ls_status cells(struct run *R, int all_new)
     if (st == LS_OK && all_new && nknown) {
         st = cells16_send(R, known, nknown, 1);
     } else if (st == LS_OK && !all_new) {
-        char sql16[1024];
-        snprintf(sql16, sizeof(sql16),
-                 "INSERT INTO ingest_touched16 SELECT DISTINCT (cell16 >> 19)::int,"
-                 " (cell16 & 65535)::int >> 3, carrier_code, technology,"
-                 " ((cell16 & 7) * 8 + (cell16 >> 16 & 7))::smallint FROM %s",
-                 src);
-        st = db_exec(R->c, sql16);
+        st = db_exec(R->c, "INSERT INTO ingest_touched16 SELECT DISTINCT (cell16 >> 19)::int,"
+                           " (cell16 & 65535)::int >> 3, carrier_code, technology,"
+                           " ((cell16 & 7) * 8 + (cell16 >> 16 & 7))::smallint FROM ingest_new");
     }
     free(known);
     clocks_log(R->c, tl, "cells level 16: the batch's (new blocks stored)");
@@ -2248,9 +2238,7 @@ static ls_status cells(struct run *R, int all_new)
         snprintf(z, sizeof(z), "%d", levels[k]);
         snprintf(shift, sizeof(shift), "%d", 16 - levels[k]);
         const char *p[] = {z, shift};
-        char sql[sizeof(coarse_sql) + 512];
-        snprintf(sql, sizeof(sql), coarse_sql, src);
-        st = db_query(R->c, "ingest: cells", sql, 2, p, NULL, NULL, 0);
+        st = db_query(R->c, "ingest: cells", coarse_sql, 2, p, NULL, NULL, 0);
         clocks_log(R->c, tl,
                    levels[k] == 13   ? "cells level 13"
                    : levels[k] == 10 ? "cells level 10"
