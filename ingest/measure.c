@@ -478,78 +478,6 @@ static void fmt_time(double t, char *out, size_t len)
     snprintf(out + n, len - n, ".%03d+00", ms);
 }
 
-/* COPY text is written by hand: printf's float formatting was a quarter of
- * all instructions spent on a 1 M-row file. */
-static char *put_int(char *p, long long v)
-{
-    char tmp[24];
-    int n = 0;
-    if (v < 0) {
-        *p++ = '-';
-        v = -v;
-    }
-    do {
-        tmp[n++] = (char)('0' + v % 10);
-        v /= 10;
-    } while (v);
-    while (n)
-        *p++ = tmp[--n];
-    return p;
-}
-
-static char *put_2(char *p, int v)
-{
-    *p++ = (char)('0' + v / 10);
-    *p++ = (char)('0' + v % 10);
-    return p;
-}
-
-/* "YYYY-MM-DD HH:MM:SS.mmm+00" from epoch seconds (civil_from_days, after
- * Howard Hinnant's date algorithms). */
-/* A time given in microseconds since PostgreSQL's zero (2000-01-01 UTC),
- * as text to the microsecond. */
-static char *put_time_us(char *p, int64_t t_us)
-{
-    long long us = (long long)t_us + 946684800LL * 1000000;
-    long long sec = us >= 0 ? us / 1000000 : -((-us + 999999) / 1000000);
-    int usr = (int)(us - sec * 1000000);
-    long long days = sec >= 0 ? sec / 86400 : -((-sec + 86399) / 86400);
-    int sod = (int)(sec - days * 86400);
-    long long z = days + 719468;
-    long long era = (z >= 0 ? z : z - 146096) / 146097;
-    long long doe = z - era * 146097;
-    long long yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-    long long y = yoe + era * 400;
-    long long doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    long long mp = (5 * doy + 2) / 153;
-    int d = (int)(doy - (153 * mp + 2) / 5 + 1);
-    int m = (int)(mp < 10 ? mp + 3 : mp - 9);
-    y += m <= 2;
-    p = put_int(p, y);
-    *p++ = '-';
-    p = put_2(p, m);
-    *p++ = '-';
-    p = put_2(p, d);
-    *p++ = ' ';
-    p = put_2(p, sod / 3600);
-    *p++ = ':';
-    p = put_2(p, sod / 60 % 60);
-    *p++ = ':';
-    p = put_2(p, sod % 60);
-    *p++ = '.';
-    for (int k = 100000; k > 0; k /= 10)
-        *p++ = (char)('0' + usr / k % 10);
-    memcpy(p, "+00", 3);
-    return p + 3;
-}
-
-static char *put_str(char *p, const char *s)
-{
-    size_t n = strlen(s);
-    memcpy(p, s, n);
-    return p + n;
-}
-
 /* COPY BINARY pieces: network byte order, a length before each field. */
 #define PG_EPOCH 946684800.0 /* 2000-01-01T00:00:00Z, PostgreSQL's time zero */
 
@@ -598,6 +526,18 @@ static char *put_text(char *p, const char *s)
     p = put_len(p, (int32_t)n);
     memcpy(p, s, n);
     return p + n;
+}
+
+/* A one-dimensional array's header in COPY BINARY: n elements of type oid,
+ * each elem bytes wide (the field's length first). */
+static char *put_array(char *q, uint32_t oid, int n, int elem)
+{
+    q = put_len(q, 20 + n * (4 + elem));
+    q = put_be32(q, 1); /* dimensions */
+    q = put_be32(q, 0); /* no NULLs */
+    q = put_be32(q, oid);
+    q = put_be32(q, (uint32_t)n);
+    return put_be32(q, 1); /* lower bound */
 }
 
 static ls_status flush_copy(struct run *R, int force)
@@ -1560,54 +1500,45 @@ static ls_status send_coarse(struct run *R)
 }
 
 /* COPYs the new coarse cells into coverage_cells (pass 0) or the known
- * ones into ingest_coarse (pass 1). */
+ * ones into ingest_coarse (pass 1), in binary: the histogram as text cost
+ * the server an int4in() per bin (22,220 cells of a national file: 130-190
+ * ms as text, 70-100 ms binary). */
 static ls_status send_coarse_rows(struct run *R, int pass)
 {
     ls_status st = copy_open(R,
-                             pass ? "COPY ingest_coarse FROM STDIN"
+                             pass ? "COPY ingest_coarse FROM STDIN (FORMAT binary)"
                                   : "COPY coverage_cells (res, cell_x, cell_y, carrier_code,"
                                     " technology, tests, meeting_min, hist, p10_download,"
-                                    " p50_download, last_measured) FROM STDIN",
-                             0, "of coarse cells");
+                                    " p50_download, last_measured) FROM STDIN (FORMAT binary)",
+                             1, "of coarse cells");
     if (st != LS_OK)
         return st;
     for (size_t i = 0; i < R->agg.n && st == LS_OK; i++) {
         const struct cell *c = &R->agg.cell[i];
         if (c->known != pass)
             continue;
-        char line[1024], *q = line;
-        q = put_int(q, (long long)(c->key >> 43));
-        *q++ = '\t';
-        q = put_int(q, (long long)(c->key >> 27 & 0xffff));
-        *q++ = '\t';
-        q = put_int(q, (long long)(c->key >> 11 & 0xffff));
-        *q++ = '\t';
-        q = put_str(q, R->carriers[c->key >> 3 & 255].code);
-        *q++ = '\t';
-        *q++ = (char)('0' + (c->key & 7));
-        *q++ = 'G';
-        *q++ = '\t';
-        q = put_int(q, c->tests);
-        *q++ = '\t';
-        q = put_int(q, c->meeting);
-        q = put_str(q, "\t{");
-        for (int k = 0; k < NBINS; k++) {
-            if (k)
-                *q++ = ',';
-            q = put_int(q, c->hist[k]);
-        }
-        q = put_str(q, "}\t");
-        /* real as text: nine significant digits give back the same float */
-        q += snprintf(q, 64, "%.9g\t%.9g\t", (double)(float)hist_pct_c(c->hist, 0.1),
-                      (double)(float)hist_pct_c(c->hist, 0.5));
-        q = put_time_us(q, c->last_us);
-        *q++ = '\n';
+        char line[512], *q = line;
+        char tech[3] = {(char)('0' + (c->key & 7)), 'G', '\0'};
+        q = put_be16(q, 11);
+        q = put_be16(put_len(q, 2), (uint16_t)(c->key >> 43));
+        q = put_be32(put_len(q, 4), (uint32_t)(c->key >> 27 & 0xffff));
+        q = put_be32(put_len(q, 4), (uint32_t)(c->key >> 11 & 0xffff));
+        q = put_text(q, R->carriers[c->key >> 3 & 255].code);
+        q = put_text(q, tech);
+        q = put_be32(put_len(q, 4), (uint32_t)c->tests);
+        q = put_be32(put_len(q, 4), (uint32_t)c->meeting);
+        q = put_array(q, 23, NBINS, 4); /* integer */
+        for (int k = 0; k < NBINS; k++)
+            q = put_be32(put_len(q, 4), (uint32_t)c->hist[k]);
+        q = put_f4(q, 1, hist_pct_c(c->hist, 0.1));
+        q = put_f4(q, 1, hist_pct_c(c->hist, 0.5));
+        q = put_be64(put_len(q, 8), (uint64_t)c->last_us);
         if (buf_append(&R->copy, line, (size_t)(q - line)) != LS_OK)
             st = LS_ENOMEM;
         else
             st = flush_copy(R, 0);
     }
-    return copy_close(R, st, 0, "of coarse cells", NULL);
+    return copy_close(R, st, 1, "of coarse cells", NULL);
 }
 
 /* COPYs every month's spool into the month's partition.  *dup is set when
@@ -1842,18 +1773,6 @@ struct block {
     float p10[64], p50[64];
     int64_t last[64];
 };
-
-/* A one-dimensional array's header in COPY BINARY: n elements of type oid,
- * each elem bytes wide (the field's length first). */
-static char *put_array(char *q, uint32_t oid, int n, int elem)
-{
-    q = put_len(q, 20 + n * (4 + elem));
-    q = put_be32(q, 1); /* dimensions */
-    q = put_be32(q, 0); /* no NULLs */
-    q = put_be32(q, oid);
-    q = put_be32(q, (uint32_t)n);
-    return put_be32(q, 1); /* lower bound */
-}
 
 /* A block's key columns (block_x, block_y, carrier_code, technology) from
  * its key bk (cell_key(13, ...)). */
