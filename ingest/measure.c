@@ -34,7 +34,7 @@
 #include <unistd.h>
 #include <sys/socket.h>
 
-#include "area.h"
+#include "../geo/area.h"
 #include "in_ogr.h"
 #include "mapping.h"
 #include "source.h"
@@ -194,8 +194,8 @@ struct run {
     int ncols;
     int use_geometry; /* coordinates from the features' geometry */
     geo_crs *crs;
-    ingest_area *area;         /* NULL until the first chunk needs it */
-    ingest_area_job *area_job; /* the grid being built meanwhile */
+    geo_area *area;         /* NULL until the first chunk needs it */
+    geo_area_job *area_job; /* the grid being built meanwhile */
     ingest_carrier carriers[MAX_CARRIERS];
     int ncarriers;
     int default_carrier;
@@ -1154,7 +1154,7 @@ static ls_status finish_chunk(struct run *R)
         return LS_OK;
     if (!R->area) {
         double w0 = wall();
-        ls_status ast = ingest_area_end(R->area_job, &R->area, R->err, R->errlen);
+        ls_status ast = geo_area_end(R->area_job, &R->area, R->err, R->errlen);
         R->area_job = NULL;
         log_debug("ingest: waited %.3f s for the area grid", wall() - w0);
         if (ast != LS_OK)
@@ -1177,7 +1177,7 @@ static ls_status finish_chunk(struct run *R)
             double lon = xs[i], lat = ys[i];
             if (!isfinite(lon) || !isfinite(lat))
                 reject(r, "position %.8g, %.8g cannot be transformed to WGS 84", r->y, r->x);
-            else if (!(prov = ingest_area_province(R->area, lon, lat)))
+            else if (!(prov = geo_area_province(R->area, lon, lat)))
                 reject(r, "position %.6f, %.6f is outside Vietnam's land and sea area", lat, lon);
             else if (R->o->only_province && strcmp(prov, R->o->only_province) != 0)
                 reject(r, "position %.6f, %.6f is in province %s, outside this account's area", lat,
@@ -2244,7 +2244,7 @@ ls_status ingest_measurements(PGconn *c, const ingest_opts *o, ingest_summary *s
     /* The province grid is built on a thread of its own while the file is
      * opened and its columns are matched, the batch starts and the first
      * rows are read (finish_chunk waits for it). */
-    if ((st = ingest_area_begin(c, &R.area_job, err, errlen)) != LS_OK)
+    if ((st = geo_area_begin(c, &R.area_job, err, errlen)) != LS_OK)
         goto out;
     if ((st = ingest_reader_open(o->path, &R.rd, err, errlen)) != LS_OK)
         goto out;
@@ -2375,6 +2375,8 @@ ls_status ingest_measurements(PGconn *c, const ingest_opts *o, ingest_summary *s
         in_tx = 0;
         if (st != LS_OK)
             snprintf(err, errlen, "the batch could not be committed; nothing was stored");
+        else
+            geo_area_save(c); /* when the grid was built here: for the runs after this one */
     }
 out:
     runs_finish(&R); /* the sender stops before the connection is touched */
@@ -2413,12 +2415,12 @@ out:
         fclose(R.cellf);
     free(R.run_end);
     if (R.area_job) {
-        ingest_area *a = NULL;
+        geo_area *a = NULL;
         char aerr[256];
-        if (ingest_area_end(R.area_job, &a, aerr, sizeof(aerr)) == LS_OK)
-            ingest_area_release(a);
+        if (geo_area_end(R.area_job, &a, aerr, sizeof(aerr)) == LS_OK)
+            geo_area_release(a);
     }
-    ingest_area_release(R.area);
+    geo_area_release(R.area);
     geo_crs_free(R.crs);
     ingest_reader_close(R.rd);
     buf_free(&R.raw);

@@ -279,12 +279,16 @@ TEST(geo_units, reload_provinces_is_idempotent)
     char path[4096], args[4400];
     snprintf(args, sizeof(args), "units load '%s' --level province --valid-from 2025-07-01",
              shared("vn_provinces_2025.geojson", path, sizeof(path)));
+    PQclear(PQexec(c, "DELETE FROM area_grids"));
     char *out = NULL, *err = NULL;
     CHECK_INT(t_run(args, NULL, &out, &err), 0);
     CHECK_CONTAINS(out, "loaded 34 province units from vn_provinces_2025.geojson "
                         "(valid 2025-07-01 ..)");
     free(out);
     free(err);
+    /* the ingest's grid of the provinces is stored with them (geo/area.h) */
+    CHECK_INT(sql_long(c, "SELECT count(*) FROM area_grids WHERE version = area_version()"), 1);
+    CHECK_INT(sql_long(c, "SELECT count(*) FROM area_grids"), 1);
     CHECK_INT(sql_long(c, CURRENT_PROVINCES), 34);
     CHECK_INT(sql_long(c, "SELECT count(DISTINCT code) FROM admin_units "
                           "WHERE level = 'province' AND valid_to IS NULL"),

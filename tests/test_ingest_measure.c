@@ -1402,6 +1402,74 @@ TEST(ingest_measure, cells_across_runs_and_batches)
     PQfinish(c);
 }
 
+/* The province grid is stored with the provinces (area_grids, by their
+ * version) and taken from there by the next ingest: the stored grid is what
+ * decides (one of the same format with no province in it makes every row
+ * "outside Vietnam"); one that cannot be read is built again and replaced;
+ * one made for provinces that changed since is not used, and goes. */
+TEST(ingest_measure, stored_province_grid)
+{
+    static const char *empty = /* "lsgrid1", 3600 x 3800, 900 x 950, province "01", all 0 */
+        "'\\x6c7367726964310000000e1000000ed800000384000003b6000000013031000000000000"
+        "0080fbc20600d89734'::bytea";
+    long long t0 = utc(2025, 3, 29, 2, 0, 0);
+    PGconn *c = t_sysdb();
+    char *good = NULL;
+    /* 0: as stored by the units load or the ingest before; 1: an empty grid;
+     * 2: a damaged one; 3: an empty one for provinces that changed since */
+    for (int k = 0; k < 4; k++) {
+        if (k == 1 || k == 3)
+            free(t_sqlf(c, "UPDATE area_grids SET grid = %s", empty));
+        if (k == 2) /* "lsgrid1" and nothing more */
+            free(t_sql(c, "UPDATE area_grids SET grid = '\\x6c73677269643100'::bytea"));
+        if (k == 3) /* a province row written again, as it was: another version */
+            free(t_sql(c, "UPDATE admin_units SET name = name"
+                          " WHERE level = 'province' AND code = '01' AND valid_to IS NULL"));
+        char file[64];
+        snprintf(file, sizeof file, "grid%d.csv", k);
+        FILE *f = fopen(t_tmp(file), "wb");
+        CHECK(f != NULL);
+        if (!f)
+            break;
+        fprintf(f,
+                "lat,lon,time,operator,tech,download\n21.0285,105.8542,%s,viettel,4G,50\n"
+                "10.7769,106.7009,%s,mobifone,4G,20\n",
+                iso7(t0 + 600 * k), iso7(t0 + 600 * k + 60));
+        fclose(f);
+        char args[600];
+        snprintf(args, sizeof args, "'%s'", t_tmp(file));
+        summary s;
+        CHECK_INT(ingest(args, &s, NULL), 0);
+        if (k == 1) {
+            CHECK_SUMMARY(s, 2, 0, 2, 0, 0, 0);
+            char *why = read_all(s.reject_file);
+            CHECK(why && strstr(why, "outside Vietnam"));
+            free(why);
+        } else {
+            CHECK_SUMMARY(s, 2, 2, 0, 0, 1, 1);
+            CHECK_INT(sql_ll(c,
+                             "SELECT count(*) FROM measurements WHERE batch_id = %lld"
+                             " AND province IN (1, 79)",
+                             s.batch),
+                      2);
+        }
+        /* one grid kept: the provinces in force's */
+        CHECK_INT(sql_ll(c, "SELECT count(*) FROM area_grids"), 1);
+        CHECK_INT(sql_ll(c, "SELECT count(*) FROM area_grids WHERE version = area_version()"), 1);
+        char *now = t_sql(c, "SELECT md5(grid) FROM area_grids");
+        if (k == 0)
+            good = now;
+        else if (k == 1)
+            free(now);
+        else { /* built again and stored in its place: the same grid */
+            CHECK_STR(now, good);
+            free(now);
+        }
+    }
+    free(good);
+    PQfinish(c);
+}
+
 /* ------------------------------------------------------------- 8. HTTP */
 
 static char *tok_viettel, *tok_vinaphone, *tok_loc01, *tok_public;

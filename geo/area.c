@@ -13,8 +13,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../geo/db.h"
-#include "../geo/gdal.h"
+#include "db.h"
+#include "gdal.h"
+#include "../api/buf.h"
+#include "../api/log.h"
 
 #define RES 0.005
 #define LON0 101.0
@@ -25,7 +27,7 @@
 #define MARGIN_CELLS 13 /* 0.25 degrees in margin-grid cells of 0.02 degrees */
 #define MAX_PROV 250
 
-struct ingest_area {
+struct geo_area {
     int refs; /* guarded by cache_mu */
     int w, h;
     uint8_t *label; /* 0 outside the provinces, else 1 + index into code */
@@ -35,7 +37,7 @@ struct ingest_area {
     int n;
 };
 
-static void ingest_area_free(ingest_area *a)
+static void geo_area_free(geo_area *a)
 {
     if (!a)
         return;
@@ -52,7 +54,7 @@ static int hexval(char c)
 /* Chamfer 3-4 distance transform that carries the nearest label along.
  * The grid has a one-cell frame that is never updated, so the inner loops
  * need no bounds checks. */
-static void grow(ingest_area *a, uint8_t *dist)
+static void grow(geo_area *a, uint8_t *dist)
 {
     int w = a->cw, h = a->ch;
     uint8_t *lab = a->margin;
@@ -116,10 +118,10 @@ static ls_status fetch(PGconn *c, PGresult **r, char *err, size_t errlen)
 
 /* Builds the grid from fetch()'s rows (no database: it may run on a thread
  * of its own). */
-static ls_status build(const PGresult *r, ingest_area **out, char *err, size_t errlen)
+static ls_status build(const PGresult *r, geo_area **out, char *err, size_t errlen)
 {
     *out = NULL;
-    ingest_area *a = NULL;
+    geo_area *a = NULL;
     OGRGeometryH *geoms = NULL;
     double *burn = NULL;
     uint8_t *dist = NULL;
@@ -217,11 +219,11 @@ out:
     free(dist);
     if (ds)
         GDALClose(ds);
-    ingest_area_free(a);
+    geo_area_free(a);
     return st;
 }
 
-const char *ingest_area_province(const ingest_area *a, double lon, double lat)
+const char *geo_area_province(const geo_area *a, double lon, double lat)
 {
     if (!(lon >= LON0 && lon < LON1 && lat > LAT0 && lat <= LAT1))
         return NULL;
@@ -235,22 +237,173 @@ const char *ingest_area_province(const ingest_area *a, double lon, double lat)
     return l ? a->code[l - 1] : NULL;
 }
 
-/* ------------------------------------------------------------------ cache */
+/* ----------------------------------------------------------- stored grids */
 
-/* Building the grid costs ~0.25 s; the server keeps the last one and
- * rebuilds it only when the provinces in force change. */
-static pthread_mutex_t cache_mu = PTHREAD_MUTEX_INITIALIZER;
-static ingest_area *cached;
-static char cached_version[128];
+/* A grid as stored in area_grids: "lsgrid1\0", then w, h, cw, ch and the
+ * number of provinces n (big-endian 32-bit), n codes of 8 bytes, then the
+ * label and the margin grids run-length coded: each run a byte value and its
+ * length as a base-128 varint.  The 14 MB of labels are long runs of one
+ * province: ~0.3 MB stored. */
+static const char grid_magic[8] = "lsgrid1";
 
-static void unref(ingest_area *a)
+static ls_status put_u32(buf *b, uint32_t v)
 {
-    if (a && --a->refs == 0)
-        ingest_area_free(a);
+    unsigned char q[4] = {(unsigned char)(v >> 24), (unsigned char)(v >> 16),
+                          (unsigned char)(v >> 8), (unsigned char)v};
+    return buf_append(b, q, 4);
 }
 
-struct ingest_area_job {
-    ingest_area *area; /* ready (from the cache), or built by the thread */
+static ls_status put_runs(buf *b, const uint8_t *g, size_t n)
+{
+    ls_status st = LS_OK;
+    for (size_t i = 0; i < n && st == LS_OK;) {
+        size_t k = i + 1;
+        while (k < n && g[k] == g[i])
+            k++;
+        unsigned char q[12];
+        int m = 0;
+        q[m++] = g[i];
+        for (size_t len = k - i;; len >>= 7) {
+            q[m++] = (unsigned char)((len & 127) | (len > 127 ? 128 : 0));
+            if (len <= 127)
+                break;
+        }
+        st = buf_append(b, q, (size_t)m);
+        i = k;
+    }
+    return st;
+}
+
+static ls_status grid_encode(const geo_area *a, buf *b)
+{
+    ls_status st = buf_append(b, grid_magic, sizeof(grid_magic));
+    const int dims[] = {a->w, a->h, a->cw, a->ch, a->n};
+    for (size_t i = 0; i < sizeof(dims) / sizeof(dims[0]) && st == LS_OK; i++)
+        st = put_u32(b, (uint32_t)dims[i]);
+    for (int i = 0; i < a->n && st == LS_OK; i++)
+        st = buf_append(b, a->code[i], sizeof(a->code[i]));
+    if (st == LS_OK)
+        st = put_runs(b, a->label, (size_t)a->w * (size_t)a->h);
+    if (st == LS_OK)
+        st = put_runs(b, a->margin, (size_t)a->cw * (size_t)a->ch);
+    return st;
+}
+
+/* Decodes runs into g[n] from *p (up to end): 0 when they fill it exactly
+ * and every value is a province (or 0). */
+static int get_runs(const unsigned char **p, const unsigned char *end, uint8_t *g, size_t n,
+                    int nprov)
+{
+    const unsigned char *q = *p;
+    size_t i = 0;
+    while (i < n) {
+        if (q >= end || *q > nprov)
+            return -1;
+        uint8_t v = *q++;
+        size_t len = 0;
+        for (int shift = 0;; shift += 7) {
+            if (q >= end || shift > 28)
+                return -1;
+            len |= (size_t)(*q & 127) << shift;
+            if (!(*q++ & 128))
+                break;
+        }
+        if (len == 0 || len > n - i)
+            return -1;
+        memset(g + i, v, len);
+        i += len;
+    }
+    *p = q;
+    return 0;
+}
+
+static uint32_t get_u32(const unsigned char *p)
+{
+    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+/* The grid stored in `data`, or NULL when it is not one this build makes
+ * (another resolution or extent, or damaged). */
+static geo_area *grid_decode(const unsigned char *data, size_t len)
+{
+    const unsigned char *p = data, *end = data + len;
+    if (len < sizeof(grid_magic) + 20 || memcmp(p, grid_magic, sizeof(grid_magic)) != 0)
+        return NULL;
+    p += sizeof(grid_magic);
+    geo_area *a = calloc(1, sizeof(*a));
+    if (!a)
+        return NULL;
+    a->w = (int)get_u32(p);
+    a->h = (int)get_u32(p + 4);
+    a->cw = (int)get_u32(p + 8);
+    a->ch = (int)get_u32(p + 12);
+    a->n = (int)get_u32(p + 16);
+    p += 20;
+    int w = (int)lround((LON1 - LON0) / RES), h = (int)lround((LAT1 - LAT0) / RES);
+    if (a->w != w || a->h != h || a->cw != w / COARSE || a->ch != h / COARSE || a->n < 1 ||
+        a->n > MAX_PROV || (size_t)(end - p) < (size_t)a->n * sizeof(a->code[0]))
+        goto bad;
+    for (int i = 0; i < a->n; i++, p += sizeof(a->code[0])) {
+        memcpy(a->code[i], p, sizeof(a->code[0]));
+        if (a->code[i][sizeof(a->code[0]) - 1] != '\0')
+            goto bad;
+    }
+    a->label = malloc((size_t)w * (size_t)h);
+    a->margin = malloc((size_t)a->cw * (size_t)a->ch);
+    if (!a->label || !a->margin || get_runs(&p, end, a->label, (size_t)w * (size_t)h, a->n) != 0 ||
+        get_runs(&p, end, a->margin, (size_t)a->cw * (size_t)a->ch, a->n) != 0 || p != end)
+        goto bad;
+    return a;
+bad:
+    geo_area_free(a);
+    return NULL;
+}
+
+/* The stored grid for `version`, or NULL (none, or not usable). */
+static geo_area *grid_load(PGconn *c, const char *version)
+{
+    const char *p[] = {version};
+    PGresult *r = PQexecParams(c, "SELECT grid FROM area_grids WHERE version = $1", 1, NULL, p,
+                               NULL, NULL, 1);
+    geo_area *a = NULL;
+    if (PQresultStatus(r) != PGRES_TUPLES_OK)
+        log_warn("area: stored grid not read: %s", PQerrorMessage(c));
+    else if (PQntuples(r) == 1 && !(a = grid_decode((const unsigned char *)PQgetvalue(r, 0, 0),
+                                                    (size_t)PQgetlength(r, 0, 0))))
+        log_warn("area: the stored grid for %s is not usable; building it again", version);
+    PQclear(r);
+    return a;
+}
+
+/* ------------------------------------------------------------------ cache */
+
+/* The process keeps the last grid (the server uses it for every upload)
+ * and takes another only when the provinces in force change: from
+ * area_grids, or built (~0.25 s) when none is stored for them. */
+static pthread_mutex_t cache_mu = PTHREAD_MUTEX_INITIALIZER;
+static geo_area *cached;
+static char cached_version[128];
+static int cached_stored; /* area_grids has it (it came from there, or was saved) */
+
+static void unref(geo_area *a)
+{
+    if (a && --a->refs == 0)
+        geo_area_free(a);
+}
+
+/* Makes `a` the cached grid for `version`; the caller holds cache_mu and
+ * keeps a reference of its own. */
+static void cache_put(geo_area *a, const char *version, int stored)
+{
+    a->refs = 2; /* the cache's and the caller's */
+    unref(cached);
+    cached = a;
+    snprintf(cached_version, sizeof(cached_version), "%s", version);
+    cached_stored = stored;
+}
+
+struct geo_area_job {
+    geo_area *area; /* ready (from the cache or area_grids), or built by the thread */
     PGresult *rows;
     char version[128];
     pthread_t thread;
@@ -261,27 +414,19 @@ struct ingest_area_job {
 
 static void *build_main(void *arg)
 {
-    ingest_area_job *j = arg;
+    geo_area_job *j = arg;
     j->st = build(j->rows, &j->area, j->err, sizeof(j->err));
     return NULL;
 }
 
-ls_status ingest_area_begin(PGconn *c, ingest_area_job **out, char *err, size_t errlen)
+ls_status geo_area_begin(PGconn *c, geo_area_job **out, char *err, size_t errlen)
 {
     *out = NULL;
-    ingest_area_job *j = calloc(1, sizeof(*j));
+    geo_area_job *j = calloc(1, sizeof(*j));
     if (!j)
         return LS_ENOMEM;
     PGresult *r = NULL;
-    /* The provinces' rows as they are now: any insert, update or delete
-     * changes the count, the largest id or the sum of the rows' xmin (the
-     * transaction that wrote each).  Summing the boundaries' points instead
-     * read every boundary: 45 ms a call. */
-    ls_status st = db_query(c, "area: version",
-                            "SELECT count(*) || '/' || coalesce(max(id), 0) || '/' ||"
-                            " coalesce(sum(xmin::text::bigint), 0)"
-                            " FROM admin_units WHERE level = 'province' AND valid_to IS NULL",
-                            0, NULL, &r, NULL, 0);
+    ls_status st = db_query(c, "area: version", "SELECT area_version()", 0, NULL, &r, NULL, 0);
     if (st != LS_OK) {
         snprintf(err, errlen, "the provinces could not be read");
         free(j);
@@ -295,6 +440,11 @@ ls_status ingest_area_begin(PGconn *c, ingest_area_job **out, char *err, size_t 
         j->area = cached;
     }
     pthread_mutex_unlock(&cache_mu);
+    if (!j->area && (j->area = grid_load(c, j->version))) {
+        pthread_mutex_lock(&cache_mu);
+        cache_put(j->area, j->version, 1);
+        pthread_mutex_unlock(&cache_mu);
+    }
     if (!j->area) {
         geo_gdal_init();
         if ((st = fetch(c, &j->rows, err, errlen)) != LS_OK) {
@@ -310,7 +460,7 @@ ls_status ingest_area_begin(PGconn *c, ingest_area_job **out, char *err, size_t 
     return LS_OK;
 }
 
-ls_status ingest_area_end(ingest_area_job *j, ingest_area **out, char *err, size_t errlen)
+ls_status geo_area_end(geo_area_job *j, geo_area **out, char *err, size_t errlen)
 {
     *out = NULL;
     if (!j)
@@ -327,10 +477,7 @@ ls_status ingest_area_end(ingest_area_job *j, ingest_area **out, char *err, size
             snprintf(err, errlen, "%s", j->err);
         } else {
             pthread_mutex_lock(&cache_mu);
-            j->area->refs = 2; /* the cache's and the caller's */
-            unref(cached);
-            cached = j->area;
-            snprintf(cached_version, sizeof(cached_version), "%s", j->version);
+            cache_put(j->area, j->version, 0);
             pthread_mutex_unlock(&cache_mu);
         }
     }
@@ -339,11 +486,56 @@ ls_status ingest_area_end(ingest_area_job *j, ingest_area **out, char *err, size
     return st;
 }
 
-void ingest_area_release(ingest_area *a)
+void geo_area_release(geo_area *a)
 {
     if (!a)
         return;
     pthread_mutex_lock(&cache_mu);
     unref(a);
     pthread_mutex_unlock(&cache_mu);
+}
+
+ls_status geo_area_save(PGconn *c)
+{
+    char version[128];
+    pthread_mutex_lock(&cache_mu);
+    geo_area *a = cached && !cached_stored ? cached : NULL;
+    if (a) {
+        a->refs++;
+        snprintf(version, sizeof(version), "%s", cached_version);
+    }
+    pthread_mutex_unlock(&cache_mu);
+    if (!a)
+        return LS_OK;
+    buf g;
+    buf_init(&g, 0);
+    ls_status st = grid_encode(a, &g);
+    if (st == LS_OK) {
+        /* Stored only while its provinces are still the ones in force, and
+         * then the only grid kept.  A row there for the same version could
+         * not be read (or this process would not have built the grid). */
+        const char *p[] = {version, g.data};
+        const int len[] = {0, (int)g.len}, fmt[] = {0, 1};
+        PGresult *r =
+            PQexecParams(c,
+                         "WITH put AS (INSERT INTO area_grids (version, grid) SELECT $1, $2"
+                         "  WHERE $1 = area_version() ON CONFLICT (version) DO UPDATE"
+                         "  SET grid = EXCLUDED.grid, made_at = now())"
+                         " DELETE FROM area_grids WHERE version <> area_version()",
+                         2, NULL, p, len, fmt, 0);
+        if (PQresultStatus(r) != PGRES_COMMAND_OK) {
+            log_warn("area: the grid was not stored: %s", PQerrorMessage(c));
+            st = LS_EDB;
+        } else {
+            log_debug("area: grid for %s stored (%zu bytes)", version, g.len);
+        }
+        PQclear(r);
+    }
+    buf_free(&g);
+    pthread_mutex_lock(&cache_mu);
+    if (st == LS_OK && cached == a)
+        cached_stored = 1;
+    unref(a);
+    pthread_mutex_unlock(&cache_mu);
+    return st;
 }
