@@ -4,7 +4,7 @@
  * The reader (the caller's thread) takes rows from GDAL in chunks: each
  * row's values are parsed and checked at once, the chunk's coordinates go
  * through PROJ together, rejected rows go to the reject file and accepted
- * ones into a run.  A full run (65,536 rows) is sorted by the primary key
+ * ones into a run.  A full run (65,536 rows) is sorted by the unique key
  * and handed to the sender thread, which COPYs it (binary) into the month's
  * partition while the reader fills the other run: reading, sending and the
  * server's inserts overlap on two cores, and the key's btree takes each run
@@ -126,11 +126,11 @@ struct mrow {
 #define MR_DEVICE 32
 #define MR_MEETS 64
 
-/* Rows are stored in runs sorted by their primary key (month, cell, time,
- * key): random-order inserts into the key's btree cost 3.4 s per million
- * rows, runs of 64 k sorted rows ~1.6 s (BENCHMARKS.md).  While one run is
- * sent by the sender thread the reader fills the other, so reading,
- * sending and the server's inserts overlap. */
+/* Rows are stored in runs sorted by their unique key (month: the
+ * partition, then cell and dedupe key): random-order inserts into the key's btree cost 3.4 s per
+ * million rows, runs of 64 k sorted rows ~1.6 s (BENCHMARKS.md).  While one run is sent by the
+ * sender thread the reader fills the other, so reading, sending and the server's inserts overlap.
+ */
 #define RUN_ROWS 65536
 /* The first run is small, and each next one twice as large up to RUN_ROWS:
  * the server has nothing to do until the first run is read and sorted. */
@@ -793,11 +793,11 @@ static ls_status spool_row(struct run *R, int month, const char *row, size_t len
 
 /* ------------------------------------------------------- runs, sender */
 
-/* A run's sort key: the partition's month, then the primary key's order
- * (cell, time, dedupe key) so that the btree takes the run's rows in order. */
+/* A run's sort key: the partition's month, then the order of its unique
+ * key (cell, dedupe key: geo/sql/016_measurement_key.sql) so that the btree
+ * takes the run's rows in order. */
 struct skey {
     uint64_t k; /* month << 32 | cell */
-    int64_t t;
     uint64_t m; /* the dedupe key, offset so that unsigned order is bigint order */
     uint32_t i;
 };
@@ -807,8 +807,6 @@ static int skey_cmp(const void *a, const void *b)
     const struct skey *x = a, *y = b;
     if (x->k != y->k)
         return x->k < y->k ? -1 : 1;
-    if (x->t != y->t)
-        return x->t < y->t ? -1 : 1;
     if (x->m != y->m)
         return x->m < y->m ? -1 : 1;
     return (x->i > y->i) - (x->i < y->i);
@@ -943,7 +941,7 @@ static ls_status prepare_run(struct run *R, struct runbuf *b)
     struct crec *cr = R->crecs;
     for (int i = 0; i < b->n; i++) {
         const struct mrow *m = &b->rows[i];
-        keys[i] = (struct skey){(uint64_t)m->month << 32 | m->cell, m->t_us,
+        keys[i] = (struct skey){(uint64_t)m->month << 32 | m->cell,
                                 be_bytes(m->md) ^ (1ULL << 63), /* bigint order */
                                 (uint32_t)i};
         cr[i] = (struct crec){
