@@ -72,7 +72,13 @@ $(BUILD)/tools/embed: tools/embed.c
 	@mkdir -p $(dir $@)
 	$(Q)$(CC) -O1 -o $@ $<
 
-$(BUILD)/gen/migrations.c: $(MIGRATIONS) $(BUILD)/tools/embed
+# The set of migrations, rewritten only when it changes: a file added with an
+# older time than the generated source, or one removed, still rebuilds it.
+MIGRATION_SET := $(BUILD)/gen/migrations.set
+$(shell mkdir -p $(BUILD)/gen && echo '$(MIGRATIONS)' | cmp -s - $(MIGRATION_SET) \
+    || echo '$(MIGRATIONS)' > $(MIGRATION_SET))
+
+$(BUILD)/gen/migrations.c: $(MIGRATIONS) $(MIGRATION_SET) $(BUILD)/tools/embed
 	@mkdir -p $(dir $@)
 	$(say) EMBED $@
 	$(Q)$(BUILD)/tools/embed embedded_migrations $@ $(MIGRATIONS)
