@@ -916,6 +916,45 @@ static int meeting_of(int from, int to)
     return n;
 }
 
+/* A test keyed by its source's own id is one test whatever time it is sent
+ * with: sent again an hour later (same place, same month) it is a
+ * duplicate, not a second test. */
+TEST(ingest_measure, test_id_is_the_key)
+{
+    long long t0 = utc(2025, 5, 10, 3, 0, 0);
+    const char *hdr = "test_id,lat,lon,time,operator,tech,download\n";
+    FILE *f = fopen(t_tmp("tid1.csv"), "wb");
+    CHECK(f != NULL);
+    if (!f)
+        return;
+    fprintf(f, "%sT-1,21.0297,105.8511,%s,viettel,4G,30\n", hdr, iso7(t0));
+    fprintf(f, "T-2,21.0297,105.8511,%s,viettel,4G,30\n", iso7(t0 + 60));
+    fclose(f);
+    f = fopen(t_tmp("tid2.csv"), "wb");
+    CHECK(f != NULL);
+    if (!f)
+        return;
+    fprintf(f, "%sT-1,21.0297,105.8511,%s,viettel,4G,30\n", hdr, iso7(t0 + 3600));
+    fprintf(f, "T-3,21.0297,105.8511,%s,viettel,4G,50\n", iso7(t0 + 120));
+    fclose(f);
+    summary s;
+    char args[600];
+    snprintf(args, sizeof args, "'%s'", t_tmp("tid1.csv"));
+    CHECK_INT(ingest(args, &s, NULL), 0);
+    CHECK_SUMMARY(s, 2, 2, 0, 0, 0, 2);
+    snprintf(args, sizeof args, "'%s'", t_tmp("tid2.csv"));
+    CHECK_INT(ingest(args, &s, NULL), 0);
+    CHECK_SUMMARY(s, 2, 1, 0, 1, 1, 0);
+    PGconn *c = t_sysdb();
+    /* T-1 as it was first stored: at t0 */
+    CHECK_INT(sql_ll(c, "SELECT count(*) FROM measurements WHERE batch_id = %lld", s.batch), 1);
+    CHECK_INT(sql_ll(c, "SELECT count(*) FROM measurements WHERE lat7 = 210297000"
+                        " AND lon7 = 1058511000 AND measured_at >= '2025-05-10T03:00:00Z'"
+                        " AND measured_at < '2025-05-10T05:00:00Z'"),
+              3);
+    PQfinish(c);
+}
+
 /* A batch that meets stored rows is read again and merged: across months,
  * with rows waiting in a month's spool, with rejects written once. */
 TEST(ingest_measure, overlap_read_again_across_months)
