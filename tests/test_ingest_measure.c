@@ -955,6 +955,35 @@ TEST(ingest_measure, test_id_is_the_key)
     PQfinish(c);
 }
 
+/* A month before the pre-made partitions: its partition is made by the
+ * batch, with its unique key, so the same file again adds nothing. */
+TEST(ingest_measure, new_month_partition_has_the_key)
+{
+    FILE *f = fopen(t_tmp("june2023.csv"), "wb");
+    CHECK(f != NULL);
+    if (!f)
+        return;
+    fprintf(f, "lat,lon,time,operator,tech,download\n"
+               "16.0544,108.2022,2023-06-15T08:30:00+07:00,viettel,4G,61.5\n");
+    fclose(f);
+    char args[600];
+    snprintf(args, sizeof args, "'%s'", t_tmp("june2023.csv"));
+    summary s;
+    CHECK_INT(ingest(args, &s, NULL), 0);
+    CHECK_SUMMARY(s, 1, 1, 0, 0, 1, 0);
+    CHECK_INT(ingest(args, &s, NULL), 0);
+    CHECK_SUMMARY(s, 1, 0, 0, 1, 0, 0);
+    PGconn *c = t_sysdb();
+    CHECK_INT(sql_ll(c, "SELECT count(*) FROM pg_indexes WHERE tablename = 'measurements_2023_06'"
+                        " AND indexname = 'measurements_2023_06_key'"
+                        " AND indexdef LIKE 'CREATE UNIQUE INDEX %% (cell16, dedupe_key)'"),
+              1);
+    CHECK_INT(sql_ll(c, "SELECT count(*) FROM measurements WHERE measured_at"
+                        " = '2023-06-15T01:30:00Z'"),
+              1);
+    PQfinish(c);
+}
+
 /* A batch that meets stored rows is read again and merged: across months,
  * with rows waiting in a month's spool, with rejects written once. */
 TEST(ingest_measure, overlap_read_again_across_months)
