@@ -931,12 +931,15 @@ static int fast_decimal(const char *p, double *out)
     static const double pow10[] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
                                    1e8,  1e9,  1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
                                    1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
+    const char *start = p;
     int neg = *p == '-';
     if (*p == '-' || *p == '+')
         p++;
     uint64_t m = 0;
     int digits = 0, frac = 0, seen_dot = 0, any = 0;
     for (; *p; p++) {
+        if (p - start >= VALUE_MAX - 1) /* longer values are refused, as trim_copy() does */
+            return 0;
         if (*p == '.' && !seen_dot) {
             seen_dot = 1;
             continue;
@@ -963,6 +966,10 @@ static int fast_decimal(const char *p, double *out)
 
 ls_status ingest_parse_number(const char *s, double *out)
 {
+    /* Most values are plain decimals with nothing around them: read in
+     * place (the steps below would pass such a value through unchanged). */
+    if (s && fast_decimal(s, out))
+        return LS_OK;
     char buf[VALUE_MAX];
     size_t n = trim_copy(s, buf, sizeof buf);
     if (n == 0)
