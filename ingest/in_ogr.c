@@ -256,16 +256,19 @@ int ingest_reader_next(ingest_reader *r, const char *const **values, double *x, 
              * OGR_F_GetFieldAsString() looks the column's definition up
              * again for every value. */
             OGRField *raw = OGR_F_GetRawFieldRef(r->feat, i);
-            if (!OGR_RawField_IsUnset(raw) && !OGR_RawField_IsNull(raw))
-                st = buf_puts(row, raw->String);
-        } else if (OGR_F_IsFieldSetAndNotNull(r->feat, i)) {
-            if (t == OFTDateTime || t == OFTDate)
-                st = put_datetime(row, r->feat, i, t);
-            else
-                st = buf_puts(row, OGR_F_GetFieldAsString(r->feat, i));
+            const char *v =
+                OGR_RawField_IsUnset(raw) || OGR_RawField_IsNull(raw) ? "" : raw->String;
+            st = buf_append(row, v, strlen(v) + 1); /* with its NUL */
+        } else {
+            if (OGR_F_IsFieldSetAndNotNull(r->feat, i)) {
+                if (t == OFTDateTime || t == OFTDate)
+                    st = put_datetime(row, r->feat, i, t);
+                else
+                    st = buf_puts(row, OGR_F_GetFieldAsString(r->feat, i));
+            }
+            if (st == LS_OK)
+                st = buf_append(row, "", 1);
         }
-        if (st == LS_OK)
-            st = buf_append(row, "", 1);
         if (st != LS_OK) {
             snprintf(err, errlen, "row %lld is too large to read", r->rowno);
             return -1;
