@@ -769,14 +769,7 @@ static void *warm_area(void *arg)
     PGconn *c = NULL;
     if (db_pool_acquire(srv.pool, 0, &c) != LS_OK)
         return NULL;
-    geo_area_job *j = NULL;
-    geo_area *a = NULL;
-    char e[256];
-    if (geo_area_begin(c, &j, e, sizeof(e)) == LS_OK &&
-        geo_area_end(j, &a, e, sizeof(e)) == LS_OK) {
-        geo_area_save(c);
-        geo_area_release(a);
-    }
+    geo_area_prepare(c);
     db_pool_release(srv.pool, c);
     return NULL;
 }

@@ -569,3 +569,18 @@ ls_status geo_area_save(PGconn *c)
     pthread_mutex_unlock(&cache_mu);
     return st;
 }
+
+ls_status geo_area_prepare(PGconn *c)
+{
+    geo_area_job *j = NULL;
+    geo_area *a = NULL;
+    char e[256];
+    ls_status st = geo_area_begin(c, &j, e, sizeof(e));
+    if (st == LS_OK)
+        st = geo_area_end(j, &a, e, sizeof(e));
+    if (st == LS_OK) {
+        geo_area_save(c);
+        geo_area_release(a);
+    }
+    return st;
+}

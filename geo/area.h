@@ -40,6 +40,11 @@ void geo_area_release(geo_area *a);
  * commit; a failure is logged and changes nothing else. */
 ls_status geo_area_save(PGconn *c);
 
+/* The grid for the provinces in force made ready ahead of use: taken into
+ * the process (from area_grids, or built) and stored if it was built.
+ * LS_EINVAL when no province is in force. */
+ls_status geo_area_prepare(PGconn *c);
+
 /* The province code for (lon, lat): a code (borrowed) when the point is in
  * Vietnam's area, NULL when it is outside. */
 const char *geo_area_province(const geo_area *a, double lon, double lat);

@@ -1427,21 +1427,6 @@ static int load_failed(const char *cmd, ls_status st, const char *err)
     return 1;
 }
 
-/* The ingest's grid of the provinces now in force (geo/area.h), made and
- * stored with them, so that no ingest after a load has to build it.  A
- * load that leaves no province in force has none to make. */
-static void store_area(PGconn *c)
-{
-    geo_area_job *j = NULL;
-    geo_area *a = NULL;
-    char e[256];
-    if (geo_area_begin(c, &j, e, sizeof(e)) == LS_OK &&
-        geo_area_end(j, &a, e, sizeof(e)) == LS_OK) {
-        geo_area_save(c);
-        geo_area_release(a);
-    }
-}
-
 static int cmd_load(const ls_config *cfg, int argc, char **argv)
 {
     static const char *const flags[] = {"level",      "valid-from",     "valid-to", "code-field",
@@ -1469,8 +1454,11 @@ static int cmd_load(const ls_config *cfg, int argc, char **argv)
     int n = 0;
     ls_status st =
         geo_units_load(c, pos[0], v[0], v[1], v[2], v[3], v[4], v[5], &n, err, sizeof(err));
+    /* The ingest's grid of the provinces now in force, made and stored
+     * with them so that no ingest after a load has to build it (a load
+     * that leaves no province in force has none to make). */
     if (st == LS_OK && strcmp(v[0], "province") == 0)
-        store_area(c);
+        geo_area_prepare(c);
     PQfinish(c);
     if (st != LS_OK)
         return load_failed(cmd, st, err);
