@@ -126,11 +126,11 @@ struct mrow {
 #define MR_DEVICE 32
 #define MR_MEETS 64
 
-/* Rows are stored in runs sorted by their unique key (month: the
- * partition, then cell and dedupe key): random-order inserts into the key's btree cost 3.4 s per
- * million rows, runs of 64 k sorted rows ~1.6 s (BENCHMARKS.md).  While one run is sent by the
- * sender thread the reader fills the other, so reading, sending and the server's inserts overlap.
- */
+/* Rows are stored in runs sorted by their unique key (the month, which is
+ * the partition, then cell and dedupe key): random-order inserts into the
+ * key's btree cost 3.4 s per million rows, runs of 64 k sorted rows ~1.6 s
+ * (BENCHMARKS.md).  While one run is sent by the sender thread the reader
+ * fills the other, so reading, sending and the server's inserts overlap. */
 #define RUN_ROWS 65536
 /* The first run is small, and each next one twice as large up to RUN_ROWS:
  * the server has nothing to do until the first run is read and sorted. */
