@@ -8,10 +8,14 @@
 #   2. ogr2ogr -f PostgreSQL            (what a GIS user would reach for; default spatial index)
 #   3. psql \copy into a plain table    (the floor)
 # and prints a Markdown table: seconds, rows/s, peak RSS.  Needs GNU time.
+# ROUNDS=k repeats the whole (a fresh database each round) and ends with the
+# ratios of every round and their medians: on a shared machine one round's
+# ratio moves with the neighbours' load.
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 BIN=$ROOT/build/lomsong
 N=${N:-1000000}
+ROUNDS=${ROUNDS:-1}
 DB=lomsong_bench
 WORK=${WORK:-/tmp/lomsong-bench}
 SHARED=${SHARED:-$ROOT/../shared/data}
@@ -20,12 +24,14 @@ CSV=$WORK/measurements_$N.csv
 
 [ -x "$BIN" ] || { echo "build first: make" >&2; exit 1; }
 "$ROOT/tools/db.sh" start dev >/dev/null
-"$ROOT/tools/db.sh" createdb dev $DB >/dev/null 2>&1
 OWNER=$("$ROOT/tools/db.sh" conninfo dev owner $DB)
 APP=$("$ROOT/tools/db.sh" conninfo dev app $DB)
 export LOMSONG_ADMIN_DB=$OWNER LOMSONG_DB=$APP
-"$BIN" migrate >/dev/null
-"$ROOT/tools/load-reference.sh" "$BIN" "$SHARED" >/dev/null 2>&1
+fresh_db() {
+    "$ROOT/tools/db.sh" createdb dev $DB >/dev/null 2>&1
+    "$BIN" migrate >/dev/null
+    "$ROOT/tools/load-reference.sh" "$BIN" "$SHARED" >/dev/null 2>&1
+}
 
 if [ ! -s "$CSV" ]; then
     # Points around the country's populated boxes (north, centre, south), one
@@ -58,20 +64,39 @@ run() { # label, command...
     /usr/bin/time -f "%e %M" -o "$WORK/time.txt" "$@" > "$WORK/out.txt" 2> "$WORK/err.txt" || {
         echo "$label failed:" >&2; tail -5 "$WORK/err.txt" >&2; exit 1; }
     read -r secs kb < "$WORK/time.txt"
+    LAST=$secs
     printf '| %s | %.2f | %s | %.0f |\n' "$label" "$secs" \
         "$(awk -v n="$N" -v s="$secs" 'BEGIN {printf "%.0f", n / s}')" "$(awk -v k="$kb" 'BEGIN {print k / 1024}')"
 }
 
 echo "rows: $N, file: ${SIZE} MB, machine: $(nproc) cores"
-echo
-echo "| loader | seconds | rows/s | peak RSS (MB) |"
-echo "|---|---|---|---|"
-run "lomsong ingest measurements" "$BIN" ingest measurements "$CSV" --rejects "$WORK/rejects.csv" --json
-cp "$WORK/out.txt" "$WORK/lomsong-summary.json"
-PGHOST=$(echo "$OWNER" | sed 's/.*host=\([^ ]*\).*/\1/')
-run "ogr2ogr -f PostgreSQL" ogr2ogr -f PostgreSQL "PG:$OWNER" "$CSV" -nln ogr_bench -overwrite \
-    -oo X_POSSIBLE_NAMES=lon -oo Y_POSSIBLE_NAMES=lat -oo AUTODETECT_TYPE=YES -a_srs EPSG:4326
-psql -X -q "$OWNER" -c "DROP TABLE IF EXISTS copy_bench; CREATE TABLE copy_bench (lat float8, lon float8, time timestamptz, download_mbps real, upload_mbps real, ping_ms real, operator text, network_type text)"
-run "psql \\copy (plain table, the floor)" psql -X -q "$OWNER" -c "\\copy copy_bench FROM '$CSV' CSV HEADER"
+ratios=""
+for round in $(seq "$ROUNDS"); do
+    fresh_db
+    echo
+    [ "$ROUNDS" -gt 1 ] && echo "round $round"
+    echo "| loader | seconds | rows/s | peak RSS (MB) |"
+    echo "|---|---|---|---|"
+    run "lomsong ingest measurements" "$BIN" ingest measurements "$CSV" --rejects "$WORK/rejects.csv" --json
+    t_lomsong=$LAST
+    cp "$WORK/out.txt" "$WORK/lomsong-summary.json"
+    run "ogr2ogr -f PostgreSQL" ogr2ogr -f PostgreSQL "PG:$OWNER" "$CSV" -nln ogr_bench -overwrite \
+        -oo X_POSSIBLE_NAMES=lon -oo Y_POSSIBLE_NAMES=lat -oo AUTODETECT_TYPE=YES -a_srs EPSG:4326
+    t_ogr=$LAST
+    PGOPTIONS="-c client_min_messages=warning" psql -X -q "$OWNER" -c "DROP TABLE IF EXISTS copy_bench; CREATE TABLE copy_bench (lat float8, lon float8, time timestamptz, download_mbps real, upload_mbps real, ping_ms real, operator text, network_type text)"
+    run "psql \\copy (plain table, the floor)" psql -X -q "$OWNER" -c "\\copy copy_bench FROM '$CSV' CSV HEADER"
+    ratios="$ratios $(awk -v l="$t_lomsong" -v o="$t_ogr" -v c="$LAST" 'BEGIN {printf "%.3f:%.3f", o / l, l / c}')"
+done
 echo
 echo "lomsong summary: $(cat "$WORK/lomsong-summary.json")"
+if [ "$ROUNDS" -gt 1 ]; then
+    echo "$ratios" | tr ' ' '\n' | awk -F: 'NF == 2 { o[++n] = $1; c[n] = $2 }
+        function median(a, n,   i, j, t) {
+            for (i = 2; i <= n; i++) for (j = i; j > 1 && a[j - 1] > a[j]; j--) { t = a[j]; a[j] = a[j - 1]; a[j - 1] = t }
+            return n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2 }
+        END {
+            line1 = "ogr2ogr / lomsong per round:"; line2 = "lomsong / \\copy per round:"
+            for (i = 1; i <= n; i++) { line1 = line1 sprintf(" %.2f", o[i]); line2 = line2 sprintf(" %.2f", c[i]) }
+            print line1 sprintf("; median %.2f", median(o, n))
+            print line2 sprintf("; median %.2f", median(c, n)) }'
+fi
