@@ -646,6 +646,18 @@ static uint64_t cell_key(int level, int x, int y, int carrier, int tech)
            (uint64_t)(carrier & 255) << 3 | (uint64_t)(tech & 7);
 }
 
+/* The x, y, carrier_code and technology columns of a cell_key() k (a
+ * coarse cell's, or a block's: the level-13 cell it covers), in COPY
+ * BINARY. */
+static char *put_cell_key(char *q, const struct run *R, uint64_t k)
+{
+    q = put_be32(put_len(q, 4), (uint32_t)(k >> 27 & 0xffff));
+    q = put_be32(put_len(q, 4), (uint32_t)(k >> 11 & 0xffff));
+    q = put_text(q, R->carriers[k >> 3 & 255].code);
+    char tech[3] = {(char)('0' + (k & 7)), 'G', '\0'};
+    return put_text(q, tech);
+}
+
 /* A village cell's merge key: its block's (the level-13 cell's) key, then
  * its place in the block, so that a block's cells come out together. */
 static uint64_t cell16_key(int x, int y, int carrier, int tech)
@@ -1530,13 +1542,9 @@ static ls_status send_coarse_rows(struct run *R, int pass)
         if (c->known != pass)
             continue;
         char line[512], *q = line;
-        char tech[3] = {(char)('0' + (c->key & 7)), 'G', '\0'};
         q = put_be16(q, 11);
         q = put_be16(put_len(q, 2), (uint16_t)(c->key >> 43));
-        q = put_be32(put_len(q, 4), (uint32_t)(c->key >> 27 & 0xffff));
-        q = put_be32(put_len(q, 4), (uint32_t)(c->key >> 11 & 0xffff));
-        q = put_text(q, R->carriers[c->key >> 3 & 255].code);
-        q = put_text(q, tech);
+        q = put_cell_key(q, R, c->key);
         q = put_be32(put_len(q, 4), (uint32_t)c->tests);
         q = put_be32(put_len(q, 4), (uint32_t)c->meeting);
         q = put_array(q, 23, NBINS, 4); /* integer */
@@ -1786,23 +1794,12 @@ struct block {
     int64_t last[64];
 };
 
-/* A block's key columns (block_x, block_y, carrier_code, technology) from
- * its key bk (cell_key(13, ...)). */
-static char *put_block_key(char *q, const struct run *R, uint64_t bk)
-{
-    q = put_be32(put_len(q, 4), (uint32_t)(bk >> 27 & 0xffff));
-    q = put_be32(put_len(q, 4), (uint32_t)(bk >> 11 & 0xffff));
-    q = put_text(q, R->carriers[bk >> 3 & 255].code);
-    char tech[3] = {(char)('0' + (bk & 7)), 'G', '\0'};
-    return put_text(q, tech);
-}
-
 /* One row of coverage_blocks for block key bk. */
 static ls_status send_block(struct run *R, uint64_t bk, const struct block *b)
 {
     char line[4096], *q = line;
     q = put_be16(q, 10);
-    q = put_block_key(q, R, bk);
+    q = put_cell_key(q, R, bk);
     q = put_array(q, 21, b->n, 2); /* smallint */
     for (int i = 0; i < b->n; i++)
         q = put_be16(put_len(q, 2), (uint16_t)b->sub[i]);
@@ -1830,7 +1827,7 @@ static ls_status send_touched(struct run *R, uint64_t ck)
 {
     char line[128], *q = line;
     q = put_be16(q, 5);
-    q = put_block_key(q, R, ck >> 6);
+    q = put_cell_key(q, R, ck >> 6);
     q = put_be16(put_len(q, 2), (uint16_t)(ck & 63));
     ls_status st = buf_append(&R->copy, line, (size_t)(q - line));
     return st == LS_OK ? flush_copy(R, 0) : st;
