@@ -408,7 +408,7 @@ static geo_area *grid_load(PGconn *c, const char *version)
 
 /* The process keeps the last grid (the server uses it for every upload)
  * and takes another only when the provinces in force change: from
- * area_grids, or built (~0.25 s) when none is stored for them. */
+ * area_grids, or built (365 M instructions) when none is stored for them. */
 static pthread_mutex_t cache_mu = PTHREAD_MUTEX_INITIALIZER;
 static geo_area *cached;
 static char cached_version[128];
