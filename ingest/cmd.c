@@ -21,9 +21,10 @@
 static int usage(void)
 {
     fprintf(stderr, "usage: lomsong ingest measurements FILE... [--crs CRS] [--carrier CODE]\n"
-                    "         [--tech 3G|4G|5G] [--map FIELD=COLUMN]... [--rejects PATH] [--json]\n"
+                    "         [--tech 3G|4G|5G] [--map FIELD=COLUMN|COLUMN=FIELD]... [--rejects "
+                    "PATH] [--json]\n"
                     "       lomsong ingest reports FILE... --token TOKEN [--crs CRS]\n"
-                    "         [--map FIELD=COLUMN]... [--rejects PATH] [--json]\n");
+                    "         [--map FIELD=COLUMN|COLUMN=FIELD]... [--rejects PATH] [--json]\n");
     return 2;
 }
 

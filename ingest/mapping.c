@@ -714,33 +714,51 @@ static void mapping_empty(ingest_mapping *m)
     m->time_offset_s = VN_UTC_OFFSET_S;
 }
 
-/* Applies one "FIELD=COLUMN". */
+/* The column named `name` (as written first, then folded; two headers may
+ * fold alike), or -1. */
+static int override_column(const char *name, const char *const *columns, int ncols,
+                           const header_info *hdr)
+{
+    for (int i = 0; i < ncols; i++)
+        if (columns[i] && strcmp(columns[i], name) == 0)
+            return i;
+    char col[FOLD_MAX];
+    ingest_fold(name, col, sizeof col);
+    for (int i = 0; i < ncols && *col; i++)
+        if (strcmp(hdr[i].full, col) == 0)
+            return i;
+    return -1;
+}
+
+/* Applies one "FIELD=COLUMN" or "COLUMN=FIELD" (the issue's and a
+ * locality's order: "DL_kbps=download", "Thôn=place"). FIELD=COLUMN wins
+ * when both read: "upload=download" gives the column "download" to upload. */
 static ls_status apply_override(ingest_kind kind, const char *ov, const char *const *columns,
                                 int ncols, const header_info *hdr, ingest_mapping *m, msg *e)
 {
     const char *eq = ov ? strchr(ov, '=') : NULL;
     if (!eq) {
-        msg_add(e, "--map \"%s\": expected FIELD=COLUMN. ", ov ? ov : "");
+        msg_add(e, "--map \"%s\": expected FIELD=COLUMN or COLUMN=FIELD. ", ov ? ov : "");
         msg_fields(e, kind);
         return LS_EINVAL;
     }
-    char field[FOLD_MAX], fieldraw[FOLD_MAX], col[FOLD_MAX];
-    snprintf(fieldraw, sizeof fieldraw, "%.*s", (int)(eq - ov), ov);
-    ingest_fold(fieldraw, field, sizeof field);
-    int f = field_lookup(field);
-    const char *want = eq + 1;
-    char swapped[FOLD_MAX], colraw[FOLD_MAX];
-    if (f < 0 && kind == INGEST_REPORTS) {
-        /* "Thôn=place": the column first, as a locality may write it */
-        ingest_fold(want, swapped, sizeof swapped);
-        f = field_lookup(swapped);
-        if (f >= 0) {
-            snprintf(colraw, sizeof colraw, "%s", fieldraw);
-            want = colraw;
-        }
-    }
-    if (f < 0) {
-        msg_add(e, "--map \"%s\": unknown field \"%s\". ", ov, fieldraw);
+    char left[FOLD_MAX], leftraw[FOLD_MAX], right[FOLD_MAX];
+    snprintf(leftraw, sizeof leftraw, "%.*s", (int)(eq - ov), ov);
+    const char *rightraw = eq + 1;
+    ingest_fold(leftraw, left, sizeof left);
+    ingest_fold(rightraw, right, sizeof right);
+    int fl = field_lookup(left), fr = field_lookup(right);
+    int cl = override_column(leftraw, columns, ncols, hdr);
+    int cr = override_column(rightraw, columns, ncols, hdr);
+    int f, c;
+    const char *want;
+    if (fl >= 0 && (cr >= 0 || fr < 0 || cl < 0)) {
+        f = fl, c = cr, want = rightraw;
+    } else if (fr >= 0) {
+        f = fr, c = cl, want = leftraw;
+    } else {
+        msg_add(e, "--map \"%s\": unknown field \"%s\". ", ov,
+                (cl >= 0 && cr < 0) ? rightraw : leftraw);
         msg_fields(e, kind);
         return LS_EINVAL;
     }
@@ -748,15 +766,6 @@ static ls_status apply_override(ingest_kind kind, const char *ov, const char *co
         msg_add(e, "--map \"%s\": field %s is mapped twice", ov, field_names[f]);
         return LS_EINVAL;
     }
-    /* The header as written first: two headers may fold alike. */
-    int c = -1;
-    for (int i = 0; i < ncols && c < 0; i++)
-        if (columns[i] && strcmp(columns[i], want) == 0)
-            c = i;
-    ingest_fold(want, col, sizeof col);
-    for (int i = 0; i < ncols && c < 0 && *col; i++)
-        if (strcmp(hdr[i].full, col) == 0)
-            c = i;
     if (c < 0) {
         msg_add(e, "--map \"%s\": no column \"%s\" in the file. ", ov, want);
         msg_columns(e, columns, ncols);

@@ -521,6 +521,21 @@ TEST(ingest_mapping, overrides)
     CHECK_INT(m.col[IF_DOWNLOAD], 4);
     CHECK_INT(m.from_override[IF_DOWNLOAD], 0);
 
+    /* COLUMN=FIELD, the order the issue writes, gives the same mapping;
+     * both orders may be mixed */
+    static const char *const ov3[] = {"DL_kbps=download", "a=lat", "Lon=b", "thoi gian=time"};
+    CHECK_INT(ingest_mapping_guess(cols, NCOLS(cols), ov3, NCOLS(ov3), &m, err, sizeof err), LS_OK);
+    CHECK_INT(m.col[IF_DOWNLOAD], 3);
+    CHECK_NEAR(m.scale[IF_DOWNLOAD], 0.001);
+    CHECK_INT(m.col[IF_LAT], 0);
+    CHECK_INT(m.col[IF_LON], 1);
+    CHECK_INT(m.col[IF_TIME], 4);
+    CHECK_INT(m.from_override[IF_TIME], 1);
+    /* both sides name a field: the one that is a column is the column */
+    static const char *const ov4[] = {"download=upload"};
+    CHECK_INT(ingest_mapping_guess(cols2, NCOLS(cols2), ov4, 1, &m, err, sizeof err), LS_OK);
+    CHECK_INT(m.col[IF_UPLOAD], 3);
+
     /* every canonical name is accepted */
     for (int f = 0; f < IF_COUNT; f++) {
         char o[64];
@@ -552,6 +567,14 @@ TEST(ingest_mapping, override_errors)
     CHECK_CONTAINS(err, "no column \"nope\"");
     CHECK_CONTAINS(err, "Columns in the file: a, b, c");
     CHECK_INT(m.col[IF_LAT], -1); /* nothing half-applied */
+
+    /* neither side a field: the side that is not a column is named */
+    const char *bad_field2[] = {"a=speed"};
+    CHECK_INT(ingest_mapping_guess(cols, 3, bad_field2, 1, &m, err, sizeof err), LS_EINVAL);
+    CHECK_CONTAINS(err, "unknown field \"speed\"");
+    const char *bad_col2[] = {"nope=download"};
+    CHECK_INT(ingest_mapping_guess(cols, 3, bad_col2, 1, &m, err, sizeof err), LS_EINVAL);
+    CHECK_CONTAINS(err, "no column \"nope\"");
 
     const char *no_eq[] = {"download"};
     CHECK_INT(ingest_mapping_guess(cols, 3, no_eq, 1, &m, err, sizeof err), LS_EINVAL);
@@ -939,7 +962,7 @@ TEST(ingest_mapping, report_headers)
     CHECK_INT(field_of(&m, 5), -1);
     CHECK_INT(m.col[IF_DOWNLOAD], 3);
 
-    /* overrides: FIELD=COLUMN, and COLUMN=FIELD for reports; synonyms */
+    /* overrides: FIELD=COLUMN or COLUMN=FIELD; synonyms */
     static const char *const odd[] = {"a", "b", "c", "d"};
     static const char *const ov[] = {"place=a", "b=technology", "carriers=c", "d=Note"};
     CHECK_INT(ingest_mapping_guess_kind(INGEST_REPORTS, odd, NCOLS(odd), ov, NCOLS(ov), &m, err,
@@ -956,8 +979,9 @@ TEST(ingest_mapping, report_headers)
     CHECK_CONTAINS(err, "unknown field \"a\"");
     CHECK_CONTAINS(err, "Valid fields: lat, lon, x, y, carriers, tech, place, commune, symptom, "
                         "people, households, note");
-    /* measurements keep FIELD=COLUMN only */
-    CHECK_INT(ingest_mapping_guess(odd, NCOLS(odd), ov + 1, 1, &m, err, sizeof err), LS_EINVAL);
+    /* measurements take COLUMN=FIELD too (the order the issue writes) */
+    CHECK_INT(ingest_mapping_guess(odd, NCOLS(odd), ov + 1, 1, &m, err, sizeof err), LS_OK);
+    CHECK_INT(m.col[IF_TECH], 1);
 }
 
 TEST(ingest_mapping, report_symptoms)

@@ -728,6 +728,41 @@ TEST(ingest_measure, vietnamese_headers_and_kbps)
     PQfinish(c);
 }
 
+/* --map in both orders, COLUMN=FIELD as the issue writes it and
+ * FIELD=COLUMN, on a file whose headers no guess reads; the unit still
+ * comes from the header ("kbps"). */
+TEST(ingest_measure, map_either_way)
+{
+    const char *csv = "A,B,C,D,E,F (kbps),G,H\n"
+                      "21.0321,105.8621,12/03/2025 09:00,Viettel,4G,52000,30,10.5\n"
+                      "21.0322,105.8622,12/03/2025 09:01,MobiFone,3G,8000,95,2\n";
+    write_file(t_tmp("map.csv"), csv);
+    summary s;
+    char args[800], *err = NULL;
+    /* without --map: an error that lists the columns found, nothing stored */
+    snprintf(args, sizeof args, "'%s'", t_tmp("map.csv"));
+    CHECK(ingest(args, &s, &err) != 0);
+    CHECK_CONTAINS(err, "A, B, C, D, E, F (kbps), G, H");
+    free(err);
+    snprintf(args, sizeof args,
+             "'%s' --map A=lat --map lon=B --map C=time --map operator=D --map E=tech"
+             " --map 'F (kbps)=download' --map latency=G --map H=upload",
+             t_tmp("map.csv"));
+    CHECK_INT(ingest(args, &s, NULL), 0);
+    CHECK_SUMMARY(s, 2, 2, 0, 0, 1, 1);
+    long long t0 = utc(2025, 3, 12, 2, 0, 0); /* 09:00 in Vietnam */
+    mrow want[] = {
+        {21.0321, 105.8621, t0, "", "", 52, 10.5, 30, "viettel", "4G", "01"},
+        {21.0322, 105.8622, t0 + 60, "", "", 8, 2, 95, "mobifone", "3G", "01"},
+    };
+    PGconn *c = t_sysdb();
+    char *exp = expected_rows(want, 2), *got = stored_rows(c, s.batch);
+    CHECK_STR(got, exp);
+    free(exp);
+    free(got);
+    PQfinish(c);
+}
+
 /* ------------------------------------------------------ 4. bad rows */
 
 TEST(ingest_measure, bad_rows_go_to_the_reject_file)
