@@ -85,18 +85,31 @@ for round in $(seq "$ROUNDS"); do
     t_ogr=$LAST
     PGOPTIONS="-c client_min_messages=warning" psql -X -q "$OWNER" -c "DROP TABLE IF EXISTS copy_bench; CREATE TABLE copy_bench (lat float8, lon float8, time timestamptz, download_mbps real, upload_mbps real, ping_ms real, operator text, network_type text)"
     run "psql \\copy (plain table, the floor)" psql -X -q "$OWNER" -c "\\copy copy_bench FROM '$CSV' CSV HEADER"
-    ratios="$ratios $(awk -v l="$t_lomsong" -v o="$t_ogr" -v c="$LAST" 'BEGIN {printf "%.3f:%.3f", o / l, l / c}')"
+    ratios="$ratios $(awk -v l="$t_lomsong" -v o="$t_ogr" -v c="$LAST" 'BEGIN {printf "%.3f:%.3f:%.3f", l, o, c}')"
 done
 echo
 echo "lomsong summary: $(cat "$WORK/lomsong-summary.json")"
 if [ "$ROUNDS" -gt 1 ]; then
-    echo "$ratios" | tr ' ' '\n' | awk -F: 'NF == 2 { o[++n] = $1; c[n] = $2 }
-        function median(a, n,   i, j, t) {
-            for (i = 2; i <= n; i++) for (j = i; j > 1 && a[j - 1] > a[j]; j--) { t = a[j]; a[j] = a[j - 1]; a[j - 1] = t }
-            return n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2 }
+    # Per round, and over the rounds: each loader's best and median time and
+    # the ratios of those.  The machine's neighbours slow a stretch of seconds,
+    # not a whole round, so a round's three loaders are not hit alike: the
+    # best time of each loader is its cost with the least interference, the
+    # median its typical cost.
+    echo "$ratios" | tr ' ' '\n' | awk -F: 'NF == 3 { l[++n] = $1; o[n] = $2; c[n] = $3 }
+        function sort(a, n,   i, j, t) {
+            for (i = 2; i <= n; i++) for (j = i; j > 1 && a[j - 1] > a[j]; j--) { t = a[j]; a[j] = a[j - 1]; a[j - 1] = t } }
+        function median(a, n) { sort(a, n); return n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2 }
         END {
             line1 = "ogr2ogr / lomsong per round:"; line2 = "lomsong / \\copy per round:"
-            for (i = 1; i <= n; i++) { line1 = line1 sprintf(" %.2f", o[i]); line2 = line2 sprintf(" %.2f", c[i]) }
-            print line1 sprintf("; median %.2f", median(o, n))
-            print line2 sprintf("; median %.2f", median(c, n)) }'
+            for (i = 1; i <= n; i++) {
+                ro[i] = o[i] / l[i]; rc[i] = l[i] / c[i]
+                line1 = line1 sprintf(" %.2f", ro[i]); line2 = line2 sprintf(" %.2f", rc[i]) }
+            print line1 sprintf("; median %.2f", median(ro, n))
+            print line2 sprintf("; median %.2f", median(rc, n))
+            ml = median(l, n); mo = median(o, n); mc = median(c, n)
+            printf "| over %d rounds | lomsong | ogr2ogr | psql \\copy | ogr2ogr / lomsong | lomsong / \\copy |\n", n
+            print "|---|---|---|---|---|---|"
+            printf "| best | %.2f s | %.2f s | %.2f s | %.2f | %.2f |\n", l[1], o[1], c[1], o[1] / l[1], l[1] / c[1]
+            printf "| median | %.2f s | %.2f s | %.2f s | %.2f | %.2f |\n", ml, mo, mc, mo / ml, ml / mc
+            printf "| worst | %.2f s | %.2f s | %.2f s | | |\n", l[n], o[n], c[n] }'
 fi
