@@ -734,8 +734,8 @@ TEST(ingest_measure, vietnamese_headers_and_kbps)
 TEST(ingest_measure, map_either_way)
 {
     const char *csv = "A,B,C,D,E,F (kbps),G,H\n"
-                      "21.0321,105.8621,12/03/2025 09:00,Viettel,4G,52000,30,10.5\n"
-                      "21.0322,105.8622,12/03/2025 09:01,MobiFone,3G,8000,95,2\n";
+                      "21.0321,105.8621,14/03/2025 09:00,Viettel,4G,52000,30,10.5\n"
+                      "21.0322,105.8622,14/03/2025 09:01,MobiFone,3G,8000,95,2\n";
     write_file(t_tmp("map.csv"), csv);
     summary s;
     char args[800], *err = NULL;
@@ -750,7 +750,7 @@ TEST(ingest_measure, map_either_way)
              t_tmp("map.csv"));
     CHECK_INT(ingest(args, &s, NULL), 0);
     CHECK_SUMMARY(s, 2, 2, 0, 0, 1, 1);
-    long long t0 = utc(2025, 3, 12, 2, 0, 0); /* 09:00 in Vietnam */
+    long long t0 = utc(2025, 3, 14, 2, 0, 0); /* 09:00 in Vietnam */
     mrow want[] = {
         {21.0321, 105.8621, t0, "", "", 52, 10.5, 30, "viettel", "4G", "01"},
         {21.0322, 105.8622, t0 + 60, "", "", 8, 2, 95, "mobifone", "3G", "01"},
