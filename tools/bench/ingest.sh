@@ -9,8 +9,9 @@
 #   3. psql \copy into a plain table    (the floor)
 # and prints a Markdown table: seconds, rows/s, peak RSS.  Needs GNU time.
 # ROUNDS=k repeats the whole (a fresh database each round) and ends with the
-# ratios of every round and their medians: on a shared machine one round's
-# ratio moves with the neighbours' load.
+# ratios of every round and their medians, and each loader's best, median and
+# worst time: on a shared machine one round's ratio moves with the neighbours'
+# load.
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 BIN=$ROOT/build/lomsong
@@ -70,7 +71,7 @@ run() { # label, command...
 }
 
 echo "rows: $N, file: ${SIZE} MB, machine: $(nproc) cores"
-ratios=""
+times=""
 for round in $(seq "$ROUNDS"); do
     fresh_db
     echo
@@ -85,7 +86,7 @@ for round in $(seq "$ROUNDS"); do
     t_ogr=$LAST
     PGOPTIONS="-c client_min_messages=warning" psql -X -q "$OWNER" -c "DROP TABLE IF EXISTS copy_bench; CREATE TABLE copy_bench (lat float8, lon float8, time timestamptz, download_mbps real, upload_mbps real, ping_ms real, operator text, network_type text)"
     run "psql \\copy (plain table, the floor)" psql -X -q "$OWNER" -c "\\copy copy_bench FROM '$CSV' CSV HEADER"
-    ratios="$ratios $(awk -v l="$t_lomsong" -v o="$t_ogr" -v c="$LAST" 'BEGIN {printf "%.3f:%.3f:%.3f", l, o, c}')"
+    times="$times $t_lomsong:$t_ogr:$LAST"
 done
 echo
 echo "lomsong summary: $(cat "$WORK/lomsong-summary.json")"
@@ -95,7 +96,7 @@ if [ "$ROUNDS" -gt 1 ]; then
     # not a whole round, so a round's three loaders are not hit alike: the
     # best time of each loader is its cost with the least interference, the
     # median its typical cost.
-    echo "$ratios" | tr ' ' '\n' | awk -F: 'NF == 3 { l[++n] = $1; o[n] = $2; c[n] = $3 }
+    echo "$times" | tr ' ' '\n' | awk -F: 'NF == 3 { l[++n] = $1; o[n] = $2; c[n] = $3 }
         function sort(a, n,   i, j, t) {
             for (i = 2; i <= n; i++) for (j = i; j > 1 && a[j - 1] > a[j]; j--) { t = a[j]; a[j] = a[j - 1]; a[j - 1] = t } }
         function median(a, n) { sort(a, n); return n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2 }
@@ -106,7 +107,7 @@ if [ "$ROUNDS" -gt 1 ]; then
                 line1 = line1 sprintf(" %.2f", ro[i]); line2 = line2 sprintf(" %.2f", rc[i]) }
             print line1 sprintf("; median %.2f", median(ro, n))
             print line2 sprintf("; median %.2f", median(rc, n))
-            ml = median(l, n); mo = median(o, n); mc = median(c, n)
+            ml = median(l, n); mo = median(o, n); mc = median(c, n)  # l, o, c now sorted
             printf "| over %d rounds | lomsong | ogr2ogr | psql \\copy | ogr2ogr / lomsong | lomsong / \\copy |\n", n
             print "|---|---|---|---|---|---|"
             printf "| best | %.2f s | %.2f s | %.2f s | %.2f | %.2f |\n", l[1], o[1], c[1], o[1] / l[1], l[1] / c[1]
